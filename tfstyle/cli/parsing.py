@@ -1,0 +1,103 @@
+"""Argument parsing helpers shared by the subcommands: one-line errors, typed option values."""
+
+import argparse
+import os
+import sys
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def positive_float(text):
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def float_list(text):
+    """`3,7` → [3.0, 7.0]."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or any(not value >= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {text!r}")
+    return values
+
+
+def name_list(text):
+    """`block1_conv1,block2_conv1` → ["block1_conv1", "block2_conv1"]."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated layer names")
+    return names
+
+
+def backbone_choice(text):
+    """`vgg19`, `auto` or a weighted list `vgg19:1,inception_v3:1000` → str or {name: weight}."""
+    if ":" not in text:
+        return text.strip()
+    weights = {}
+    for part in text.split(","):
+        name, _, weight = part.partition(":")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected NAME:WEIGHT pairs such as vgg19:1,inception_v3:1000, "
+                                             f"got {text!r}") from None
+    return weights
+
+
+def check_output_path(path):
+    """Fail before a long run when the output cannot be written: unknown extension or missing folder."""
+    from tfstyle.errors import ImageError
+    from tfstyle.io import OUTPUT_FORMATS
+
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in OUTPUT_FORMATS:
+        raise ImageError(f"unsupported output format {extension or '(none)'!r} "
+                         f"(use {', '.join(OUTPUT_FORMATS)}): {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ImageError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise ImageError(f"output folder is not writable: {folder}")
+
+
+def report_error(prog, error):
+    print(f"{prog}: error: {error}", file=sys.stderr)

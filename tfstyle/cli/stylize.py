@@ -1,0 +1,106 @@
+"""`tfstyle stylize CONTENT STYLE [STYLE ...] -o OUT`: optimization-based style transfer."""
+
+import os
+import sys
+
+from tfstyle.cli import parsing
+from tfstyle.optimize.stylize import DEFAULTS, INITS
+
+EXIT_INTERRUPTED = 130
+EXIT_DIVERGED = 1
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "stylize", help="render a content image in the style of one or more style images (Gatys optimization)",
+        description="Optimize an image so its deep features match CONTENT and their statistics match STYLE "
+                    "(Gatys et al. 2016). Images: a path or sample:NAME (see `tfstyle samples`).")
+    parser.add_argument("content", help="content image (path or sample:NAME)")
+    parser.add_argument("style", nargs="+", help="style image(s)")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
+    group = parser.add_argument_group("size and optimization")
+    group.add_argument("--size", type=parsing.positive_int, default=DEFAULTS["size"],
+                       help="long side of the output in pixels (default %(default)s)")
+    group.add_argument("--steps", type=parsing.positive_int, default=DEFAULTS["steps"],
+                       help="L-BFGS iterations or Adam steps (default %(default)s)")
+    group.add_argument("--optimizer", choices=("lbfgs", "adam"), default=DEFAULTS["optimizer"],
+                       help="default %(default)s")
+    group.add_argument("--learning-rate", type=parsing.positive_float, default=DEFAULTS["learning_rate"],
+                       help="Adam step size on the [0, 1] image (default %(default)s)")
+    group.add_argument("--init", default=DEFAULTS["init"],
+                       help=f"initial image: {', '.join(INITS)} or an image path (default %(default)s)")
+    group.add_argument("--seed", type=parsing.non_negative_int, default=DEFAULTS["seed"],
+                       help="seed for the noise init and sampling (default %(default)s)")
+    group = parser.add_argument_group("network")
+    group.add_argument("--backbone", type=parsing.backbone_choice, default=DEFAULTS["backbone"],
+                       help="auto, vgg19, vgg16, vgg16_hed, inception_v3, resnet50, nasnet_mobile, or weighted "
+                            "backbones such as vgg19:1,inception_v3:1000 (default %(default)s; see "
+                            "`tfstyle backbones`)")
+    group.add_argument("--weights", default=DEFAULTS["weights"],
+                       help="default, imagenet, or a weights file for the backbone (default %(default)s)")
+    group.add_argument("--pooling", choices=("max", "avg"), default=DEFAULTS["pooling"],
+                       help="pooling in VGG backbones (default %(default)s)")
+    group.add_argument("--content-layers", type=parsing.name_list, help="comma-separated content layers")
+    group.add_argument("--style-layers", type=parsing.name_list, help="comma-separated style layers")
+    group = parser.add_argument_group("loss")
+    group.add_argument("--content-weight", type=parsing.non_negative_float, default=DEFAULTS["content_weight"],
+                       help="default %(default)s")
+    group.add_argument("--style-weight", type=parsing.non_negative_float, default=DEFAULTS["style_weight"],
+                       help="default %(default)s")
+    group.add_argument("--tv-weight", type=parsing.non_negative_float, default=DEFAULTS["tv_weight"],
+                       help="total-variation smoothing (default %(default)s)")
+    group.add_argument("--style-loss", choices=("gram", "mmd", "meanstd"), default=DEFAULTS["style_loss"],
+                       help="style statistics to match (default %(default)s)")
+    group.add_argument("--mmd-kernel", choices=("gaussian", "linear", "poly"), default=DEFAULTS["mmd_kernel"],
+                       help="kernel of --style-loss mmd (default %(default)s)")
+    group.add_argument("--style-blend-weights", type=parsing.float_list,
+                       help="one weight per style image, e.g. 3,7")
+    group.add_argument("--style-scale", type=parsing.positive_float, default=DEFAULTS["style_scale"],
+                       help="style images are resized to style-scale x size (default %(default)s)")
+    group = parser.add_argument_group("output")
+    group.add_argument("--print-every", type=parsing.non_negative_int, default=0,
+                       help="print the losses every N steps (0: never; the progress bar shows them live)")
+    group.add_argument("--save-every", type=parsing.non_negative_int, default=0,
+                       help="also write OUTPUT_NNNN.png every N steps (0: never)")
+    group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    from tfstyle.errors import OptionError
+    from tfstyle.io import save_image
+    from tfstyle.optimize.callbacks import PrintLosses, SaveEvery, numbered_path
+    from tfstyle.optimize.stylize import stylize
+
+    parsing.check_output_path(args.output)
+    if args.style_blend_weights is not None and len(args.style_blend_weights) != len(args.style):
+        raise OptionError(f"--style-blend-weights has {len(args.style_blend_weights)} values for "
+                          f"{len(args.style)} style images")
+    callbacks = []
+    if args.print_every:
+        callbacks.append(PrintLosses(args.print_every))
+    if args.save_every:
+        callbacks.append(SaveEvery(numbered_path(args.output), args.save_every))
+    result = stylize(
+        args.content, args.style, size=args.size, steps=args.steps, optimizer=args.optimizer,
+        learning_rate=args.learning_rate, backbone=args.backbone, weights=args.weights, pooling=args.pooling,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
+        mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
+        style_scale=args.style_scale, callbacks=callbacks, progress=not args.no_progress)
+    path = save_image(args.output, result.image)
+    info = result.info
+    history = result.history
+    final = {key: history[key][-1] for key in ("total", "content", "style", "tv") if history.get(key)}
+    summary = "  ".join(f"{key} {value:.4g}" for key, value in final.items())
+    if info["reason"] == "interrupted":
+        print(f"interrupted after {info['steps']} steps; wrote the current image to {path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if info["reason"] == "diverged":
+        print(f"the loss became NaN or infinite after {info['steps']} steps; wrote the last good image to {path} "
+              f"(try a lower --learning-rate or --style-weight)", file=sys.stderr)
+        return EXIT_DIVERGED
+    print(f"wrote {os.fspath(path)}  ({info['steps']} steps, {info['seconds']:.1f} s, backbone "
+          f"{info['backbone']})  {summary}")
+    return 0

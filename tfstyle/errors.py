@@ -1,0 +1,22 @@
+"""Errors that tfstyle reports to users.
+
+Every problem caused by the user's input (a missing file, a bad option value, weights that cannot be had) raises a
+subclass of `TfstyleError` whose message is one complete line. The CLI prints that line and exits with code 2;
+anything else is a bug and keeps its traceback.
+"""
+
+
+class TfstyleError(Exception):
+    """Base class of user-facing errors: the message is one line that says what is wrong and what to do."""
+
+
+class ImageError(TfstyleError, ValueError):
+    """An image could not be read or written."""
+
+
+class OptionError(TfstyleError, ValueError):
+    """An option has a value tfstyle cannot use."""
+
+
+class WeightsError(TfstyleError):
+    """Weights for a network are missing, unreadable or do not fit the network."""
