@@ -96,8 +96,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     Reference:
         Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016.
     """
-    from tfstyle import losses, ops
+    from tfstyle import ops
     from tfstyle.io import load_image, resize_image
+    from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
 
@@ -137,11 +138,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         extractor_layers = _layers(name, content_layers, style_layers)
         extractor = _extractor(name, weights if len(backbone_weights) == 1 else "default", pooling,
                                extractor_layers)
-        perceptual[name] = losses.PerceptualLoss(extractor, content_layers, style_layers, style_loss=style_loss_fn,
-                                                 content_weight=content_weight, style_weight=style_weight,
-                                                 normalize=normalize)
+        perceptual[name] = PerceptualLoss(extractor, content_layers, style_layers, style_loss=style_loss_fn,
+                                          content_weight=content_weight, style_weight=style_weight,
+                                          normalize=normalize)
     criterion = (perceptual[name] if len(perceptual) == 1
-                 else losses.MultiBackboneLoss(perceptual, backbone_weights))
+                 else MultiBackboneLoss(perceptual, backbone_weights))
     criterion.set_content(content_image[None])
     criterion.set_styles([image[None] for image in style_images], style_blend_weights)
 

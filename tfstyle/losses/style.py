@@ -1,0 +1,260 @@
+"""Style losses: compare the statistics of feature maps (Gram matrices, MMD, channel means and deviations)."""
+
+import keras
+from keras import ops
+
+from tfstyle.losses.base import FeatureComparisonLoss
+from tfstyle.ops.gram import gram_matrix
+from tfstyle.ops.mmd import _check_kernel_options, flatten_positions, mmd2, subsample_positions
+from tfstyle.ops.moments import mean_std
+
+
+def gram_style_loss(features, target_gram):
+    """Gram style loss of Gatys et al., with normalised Gram matrices, per sample.
+
+    `L = ¼ · (1/C²) Σ_{c,d} (G − A)²` with `G = gram_matrix(features)` and `A = target_gram` the normalised Grams
+    (`FᵀF / M`, M = H·W). This is exactly the paper's `E_l = Σ (Ĝ − Â)² / (4 N² M²)` with the unnormalised Grams
+    `Ĝ = M·G`, `Â = M·A` and N = C, when both images have M positions (`Ĝ − Â = M(G − A)`, so the M² cancels); with
+    normalised Grams the loss is also defined when the sizes differ. It is also `mmd2(x, y, "poly", degree=2) / (4C²)`.
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target_gram: normalised target Gram matrix, shape (B, C, C) or (1, C, C) (broadcast over the batch).
+
+    Returns:
+        Tensor of shape (B,).
+
+    Example:
+        >>> import numpy as np
+        >>> features = np.array([[[[1.0, 0.0], [0.0, 1.0]]]])   # G = [[.5, 0], [0, .5]]
+        >>> gram_style_loss(features, np.zeros((1, 2, 2))).numpy()   # ¼ · (0.25 + 0.25) / 4
+        array([0.03125])
+
+    Reference:
+        Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016 (eq. 4).
+    """
+    features = ops.convert_to_tensor(features)
+    target_gram = ops.convert_to_tensor(target_gram, dtype=features.dtype)
+    return 0.25 * ops.mean(ops.square(gram_matrix(features) - target_gram), axis=(1, 2))
+
+
+def mmd_style_loss(
+    features, target, kernel="gaussian", degree=2, c=0.0, sigma=None, max_positions=4096, seed=0
+):
+    """MMD style loss: squared MMD between the feature vectors of the features and of the target, per sample.
+
+    `L = mmd2(features, target, ...)`, the biased quadratic-form MMD² of `tfstyle.ops.mmd2`, not rescaled. The
+    default Gaussian kernel with 2σ² = mean squared distance follows Li et al.'s code; `kernel="poly", degree=2,
+    c=0` gives `4·C²` times the Gram style loss.
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target: target feature map (B, H', W', C) or set of target vectors (B, P, C), e.g. from
+            `MMDStyleLoss.representation`; a batch of 1 is broadcast.
+        kernel, degree, c, sigma, max_positions, seed: see `tfstyle.ops.mmd2`.
+
+    Returns:
+        Tensor of shape (B,).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.rand(1, 8, 8, 4)
+        >>> float(mmd_style_loss(x, x)[0])
+        0.0
+
+    Reference:
+        Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017.
+    """
+    return mmd2(
+        features, target, kernel=kernel, degree=degree, c=c, sigma=sigma, max_positions=max_positions, seed=seed
+    )
+
+
+def mean_std_style_loss(features, target, epsilon=1e-5):
+    """Channel-statistics style loss: squared differences of the per-channel means and standard deviations.
+
+    `L = (1/C) Σ_c (μ_c − μ'_c)² + (1/C) Σ_c (σ_c − σ'_c)²` per sample, with μ, σ from `tfstyle.ops.mean_std`
+    (biased variance, `σ = sqrt(var + ε)`): the BN-statistics loss of Li et al. (2017), `(1/N) Σ_c [(Δμ)² + (Δσ)²]`.
+    AdaIN's style loss uses the same terms (with a sum over layers).
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target: tuple `(mean, std)` of target statistics, each (B, C) or (1, C).
+        epsilon: ε of `mean_std` for the features.
+
+    Returns:
+        Tensor of shape (B,).
+
+    Example:
+        >>> import numpy as np
+        >>> features = np.array([[[[1.0], [3.0]]]])            # μ = 2, σ = 1
+        >>> mean_std_style_loss(features, (np.zeros((1, 1)), np.zeros((1, 1))), epsilon=0.0).numpy()
+        array([5.])
+
+    Reference:
+        Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017 (sec. 4.2); Huang & Belongie,
+        "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017 (eq. 11).
+    """
+    features = ops.convert_to_tensor(features)
+    target_mean, target_std = target
+    target_mean = ops.convert_to_tensor(target_mean, dtype=features.dtype)
+    target_std = ops.convert_to_tensor(target_std, dtype=features.dtype)
+    mean, std = mean_std(features, epsilon)
+    return ops.mean(ops.square(mean - target_mean), axis=-1) + ops.mean(ops.square(std - target_std), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class GramStyleLoss(FeatureComparisonLoss):
+    """Gram style loss of Gatys et al. with normalised Gram matrices (see `gram_style_loss`).
+
+    representation: the normalised Gram matrix (B, C, C); compare: `¼·mean((G − A)²)` per sample, equal to the
+    paper's `E_l = Σ(Ĝ − Â)²/(4N²M²)` with unnormalised Grams.
+
+    Args:
+        name: name of the loss.
+        reduction: Keras reduction over the batch.
+        dtype: dtype of the inputs.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = GramStyleLoss()
+        >>> style, image = np.random.rand(1, 16, 16, 8), np.random.rand(2, 12, 12, 8)
+        >>> target = loss.representation(style)          # (1, 8, 8), computed once
+        >>> loss.compare(image, target).shape             # broadcast over the batch of 2
+        TensorShape([2])
+
+    Reference:
+        Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016 (eq. 4).
+    """
+
+    def __init__(self, name="gram_style_loss", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def representation(self, features):
+        return gram_matrix(features)
+
+    def compare(self, features, target):
+        return gram_style_loss(features, target)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class MMDStyleLoss(FeatureComparisonLoss):
+    """MMD style loss of Li et al.: squared MMD between sets of feature vectors (see `tfstyle.ops.mmd2`).
+
+    representation: the target's feature vectors (B, P, C): all H'·W' of them for the kernels with a closed form
+    ("linear", "poly" of degree ≤ 2), else a fixed subset of at most `max_positions` (the one `mmd2` itself would
+    pick, so `compare(x, representation(y)) == mmd2(x, y, ...)`). compare: `mmd2` between the features and that set.
+
+    Args:
+        kernel: "gaussian" (default, with 2σ² = mean squared distance when `sigma` is None), "linear" or "poly".
+        degree: degree of the "poly" kernel.
+        c: offset of the "poly" kernel.
+        sigma: bandwidth of the "gaussian" kernel, or None.
+        max_positions: largest number of positions per set for the kernel-matrix kernels (memory
+            O(max_positions²) per sample); None = all.
+        seed: seed of the fixed position subsets.
+        name: name of the loss.
+        reduction: Keras reduction over the batch.
+        dtype: dtype of the inputs.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = MMDStyleLoss(max_positions=64)
+        >>> target = loss.representation(np.random.rand(1, 16, 16, 8))   # (1, 64, 8)
+        >>> loss.compare(np.random.rand(1, 16, 16, 8), target).shape
+        TensorShape([1])
+
+    Reference:
+        Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017.
+    """
+
+    def __init__(
+        self,
+        kernel="gaussian",
+        degree=2,
+        c=0.0,
+        sigma=None,
+        max_positions=4096,
+        seed=0,
+        name="mmd_style_loss",
+        reduction="sum_over_batch_size",
+        dtype=None,
+    ):
+        _check_kernel_options(kernel, degree, sigma, max_positions, seed)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.kernel = kernel
+        self.degree = degree
+        self.c = c
+        self.sigma = sigma
+        self.max_positions = max_positions
+        self.seed = seed
+
+    def representation(self, features):
+        vectors = flatten_positions(features)
+        if self.kernel == "linear" or (self.kernel == "poly" and self.degree <= 2):
+            return vectors
+        # mmd2 subsamples its second argument with seed + 1
+        return subsample_positions(vectors, self.max_positions, self.seed + 1)
+
+    def compare(self, features, target):
+        return mmd_style_loss(
+            features,
+            target,
+            kernel=self.kernel,
+            degree=self.degree,
+            c=self.c,
+            sigma=self.sigma,
+            max_positions=self.max_positions,
+            seed=self.seed,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            kernel=self.kernel,
+            degree=self.degree,
+            c=self.c,
+            sigma=self.sigma,
+            max_positions=self.max_positions,
+            seed=self.seed,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class MeanStdStyleLoss(FeatureComparisonLoss):
+    """Channel-statistics (BN-statistics / AdaIN) style loss (see `mean_std_style_loss`).
+
+    representation: `(mean, std)` of the target, each (B, C); compare: `mean_c (Δμ)² + mean_c (Δσ)²` per sample.
+
+    Args:
+        epsilon: ε added to the variance before the square root.
+        name: name of the loss.
+        reduction: Keras reduction over the batch.
+        dtype: dtype of the inputs.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = MeanStdStyleLoss()
+        >>> mean, std = loss.representation(np.random.rand(1, 16, 16, 8))   # (1, 8) each
+        >>> loss.compare(np.random.rand(2, 8, 8, 8), (mean, std)).shape
+        TensorShape([2])
+
+    Reference:
+        Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017 (sec. 4.2).
+    """
+
+    def __init__(self, epsilon=1e-5, name="mean_std_style_loss", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.epsilon = epsilon
+
+    def representation(self, features):
+        return mean_std(features, self.epsilon)
+
+    def compare(self, features, target):
+        return mean_std_style_loss(features, target, self.epsilon)
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
+        return config

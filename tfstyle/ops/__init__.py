@@ -1,0 +1,19 @@
+"""Differentiable tensor operations on channels-last feature maps (B, H, W, C), built on `keras.ops`.
+
+Every op works in float32 and float64, inside `tf.function` with unknown H and W, and is differentiable.
+"""
+
+from tfstyle.ops.gram import gram_matrix
+from tfstyle.ops.mmd import flatten_positions, mmd2, subsample_positions
+from tfstyle.ops.moments import adain, mean_std
+from tfstyle.ops.variation import total_variation
+
+__all__ = [
+    "adain",
+    "flatten_positions",
+    "gram_matrix",
+    "mean_std",
+    "mmd2",
+    "subsample_positions",
+    "total_variation",
+]
