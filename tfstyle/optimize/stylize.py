@@ -115,9 +115,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
 
     backbone_weights, reason = _resolve_backbones(backbone)
     if len(backbone_weights) > 1 and (content_layers is not None or style_layers is not None
-                                      or weights not in ("default", "imagenet")):
-        raise OptionError("content_layers, style_layers and weights apply to a single backbone; "
-                          "with several backbones each uses its defaults")
+                                      or weights not in ("default", "imagenet", None)):
+        raise OptionError("content_layers, style_layers and a weights file apply to a single backbone; "
+                          "with several backbones each uses its default layers and weights")
     if verbose and reason:
         print(reason, file=sys.stderr)
 
@@ -136,8 +136,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     perceptual = {}
     for name in backbone_weights:
         extractor_layers = _layers(name, content_layers, style_layers)
-        extractor = _extractor(name, weights if len(backbone_weights) == 1 else "default", pooling,
-                               extractor_layers)
+        extractor = _extractor(name, weights, pooling, extractor_layers)
         perceptual[name] = PerceptualLoss(extractor, content_layers, style_layers, style_loss=style_loss_fn,
                                           content_weight=content_weight, style_weight=style_weight,
                                           normalize=normalize)

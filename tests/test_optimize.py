@@ -1,0 +1,188 @@
+"""The optimization loop, the perceptual loss and `stylize`."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfstyle
+from tfstyle.backbones import FeatureExtractor
+from tfstyle.errors import OptionError
+from tfstyle.losses import MultiBackboneLoss, PerceptualLoss, layer_weights
+from tfstyle.optimize import Callback, SaveEvery, optimize_image
+from tfstyle.optimize.callbacks import PrintLosses, numbered_path
+
+TARGET = np.linspace(0.0, 1.0, 8 * 8 * 3, dtype=np.float32).reshape(1, 8, 8, 3)
+
+
+def quadratic(image):
+    """A convex objective whose minimum inside [0, 1] is TARGET."""
+    return {"total": tf.reduce_mean(tf.square(image - TARGET)) * 100.0}
+
+
+def smooth_image(size=48, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    image = np.stack([np.sin(6 * xx + k) * np.cos(4 * yy - k) for k in range(3)], axis=-1) * 0.4 + 0.5
+    return np.clip(image + rng.normal(0, 0.03, image.shape), 0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("optimizer,steps", [("adam", 300), ("lbfgs", 30)])
+def test_both_optimizers_reach_the_minimum(optimizer, steps):
+    result = optimize_image(quadratic, np.full((8, 8, 3), 0.5, np.float32), optimizer=optimizer, steps=steps,
+                            learning_rate=0.02)
+    assert result.reason in ("done", "converged")
+    assert np.abs(result.image - TARGET[0]).max() < 0.02
+    assert len(result.history["total"]) == result.steps
+    assert result.history["total"][-1] < 0.01 * result.history["total"][0]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_image_stays_in_bounds(optimizer):
+    # The unconstrained minimum lies outside [0, 1]: the image must stop at the bounds.
+    def push_out(image):
+        return {"total": tf.reduce_sum(tf.square(image - 2.0))}
+
+    result = optimize_image(push_out, np.full((4, 4, 3), 0.5, np.float32), optimizer=optimizer, steps=50,
+                            learning_rate=0.1)
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0
+    assert result.image.min() > 0.95
+
+
+class InterruptAt(Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step(self, info):
+        if info.step == self.step:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_ctrl_c_returns_the_current_image(optimizer):
+    result = optimize_image(quadratic, np.full((8, 8, 3), 0.5, np.float32), optimizer=optimizer, steps=100,
+                            callbacks=[InterruptAt(3)])
+    assert result.reason == "interrupted"
+    assert result.steps == 3
+    assert not np.allclose(result.image, 0.5)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_nan_loss_keeps_the_last_good_image(optimizer):
+    calls = tf.Variable(0)
+
+    def breaks_later(image):
+        calls.assign_add(1)
+        loss = tf.reduce_mean(tf.square(image - TARGET))
+        return {"total": tf.where(calls > 2, tf.constant(np.nan, tf.float32), loss)}
+
+    result = optimize_image(breaks_later, np.full((8, 8, 3), 0.5, np.float32), optimizer=optimizer, steps=50)
+    assert result.reason == "diverged"
+    assert 1 <= result.steps < 3
+    assert np.isfinite(result.image).all()
+    assert all(np.isfinite(result.history["total"]))
+
+
+def test_bad_options():
+    with pytest.raises(OptionError, match="unknown optimizer 'sgd'; choose one of: lbfgs, adam"):
+        optimize_image(quadratic, TARGET, optimizer="sgd")
+    with pytest.raises(OptionError, match="steps must be at least 1; received 0"):
+        optimize_image(quadratic, TARGET, steps=0)
+
+
+def test_callbacks_save_and_print(tmp_path, capsys):
+    saver = SaveEvery(numbered_path(tmp_path / "out.png"), every=2)
+    optimize_image(quadratic, np.full((8, 8, 3), 0.5, np.float32), optimizer="adam", steps=5,
+                   callbacks=[saver, PrintLosses(every=2)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out_0002.png", "out_0004.png"]
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in printed] == ["2/5", "4/5", "5/5"]
+
+
+def test_layer_weights():
+    assert layer_weights(None, ("a", "b")) == {"a": 0.5, "b": 0.5}
+    assert layer_weights({"a": 1, "b": 3}, ()) == {"a": 0.25, "b": 0.75}
+    assert layer_weights("a, b", ()) == {"a": 0.5, "b": 0.5}
+    with pytest.raises(ValueError):
+        layer_weights({"a": 0}, ())
+
+
+@pytest.fixture(scope="module")
+def tiny_extractor():
+    keras_seed = tf.keras.utils.set_random_seed if hasattr(tf, "keras") else None
+    if keras_seed:
+        keras_seed(0)
+    return FeatureExtractor("vgg16", ["block1_conv1", "block2_conv1", "block3_conv1"], weights=None)
+
+
+def test_perceptual_loss_is_zero_at_its_targets_and_normalised(tiny_extractor):
+    content, style = smooth_image(32, 0)[None], smooth_image(32, 1)[::-1][None].copy()
+    loss = PerceptualLoss(tiny_extractor, content_layers=["block2_conv1"],
+                          style_layers=["block1_conv1", "block3_conv1"], content_weight=2.0, style_weight=10.0)
+    loss.set_content(content)
+    loss.set_styles([style])
+    at_content = {k: float(v) for k, v in loss(content).items()}
+    at_style = {k: float(v) for k, v in loss(style).items()}
+    assert at_content["content"] == pytest.approx(0.0, abs=1e-7)
+    assert at_style["style"] == pytest.approx(0.0, abs=1e-6)
+    assert at_content["style"] == pytest.approx(at_content["style/block1_conv1"] + at_content["style/block3_conv1"])
+    # Normalisation: a zero feature map scores exactly weight × layer weight (each term divided by its energy).
+    zeros = {name: tf.zeros_like(f) for name, f in tiny_extractor(content).items()}
+    at_zero = {k: float(v) for k, v in loss(content, features=zeros).items()}
+    assert at_zero["content"] == pytest.approx(2.0, rel=1e-5)
+    assert at_zero["style/block1_conv1"] == pytest.approx(5.0, rel=1e-5)
+
+
+def test_style_blend_weights_mix_the_targets(tiny_extractor):
+    a, b = smooth_image(32, 2)[None], smooth_image(32, 3)[:, ::-1][None].copy()
+    loss = PerceptualLoss(tiny_extractor, content_layers=["block1_conv1"], style_layers=["block2_conv1"])
+    loss.set_content(a)
+    loss.set_styles([a, b], blend_weights=[3, 1])
+    only_b = float(loss(a)["style"])  # distance to a is 0, so only b's quarter remains
+    loss.set_styles([b])
+    assert only_b == pytest.approx(0.25 * float(loss(a)["style"]), rel=1e-5)
+
+
+def test_multi_backbone_loss_adds_weighted_members(tiny_extractor):
+    content, style = smooth_image(32, 4)[None], smooth_image(32, 5)[None]
+    member = PerceptualLoss(tiny_extractor, content_layers=["block1_conv1"], style_layers=["block2_conv1"])
+    combined = MultiBackboneLoss({"vgg16": member}, {"vgg16": 1e3})
+    combined.set_content(content)
+    combined.set_styles([style])
+    terms = combined(style)
+    assert float(terms["style"]) == pytest.approx(1e3 * float(member(style)["style"]), rel=1e-5)
+    assert "vgg16/style/block2_conv1" in terms
+
+
+def test_stylize_runs_on_a_random_network():
+    result = tfstyle.stylize(smooth_image(40, 6), smooth_image(48, 7), backbone="vgg16", weights=None, size=40,
+                             steps=4, optimizer="adam", style_layers=["block1_conv1", "block2_conv1"],
+                             content_layers=["block2_conv1"], progress=False)
+    assert result.image.shape == (40, 40, 3) and result.image.dtype == np.float32
+    assert set(result.history) >= {"total", "content", "style", "tv", "style/block1_conv1", "content/block2_conv1"}
+    assert len(result.history["total"]) == 4
+    assert result.info["backbone"] == "vgg16" and result.info["reason"] == "done"
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"size": 0}, "size must be positive; received 0"),
+    ({"style_weight": -1}, "style_weight must be zero or positive; received -1"),
+    ({"init": "bogus"}, "unknown init 'bogus'; choose one of: content, noise, style, or an image path"),
+    ({"size": 16}, "the output is 16x16 pixels but vgg16 needs at least 32 on each side; increase size"),
+    ({"style_blend_weights": [1, 2]}, "got 2 style blend weights for 1 style images"),
+])
+def test_stylize_rejects_bad_options(options, message):
+    kwargs = {"backbone": "vgg16", "weights": None, "size": 40, "steps": 1, "progress": False, **options}
+    with pytest.raises(OptionError) as error:
+        tfstyle.stylize(smooth_image(40, 6), smooth_image(40, 7), **kwargs)
+    assert str(error.value) == message
+
+
+@pytest.mark.slow
+def test_stylize_on_real_offline_weights_transfers_style():
+    content = tfstyle.load_image("sample:astronaut")
+    result = tfstyle.stylize(content, "sample:mosaic", backbone="vgg16_hed", size=96, steps=40, progress=False,
+                             verbose=False)
+    style = result.history["style"]
+    assert style[-1] < style[0] / 5, f"style loss fell only from {style[0]:.3g} to {style[-1]:.3g}"
+    resized = tfstyle.io.resize_image(content, size=result.image.shape[:2])
+    assert np.abs(result.image - resized).mean() > 0.03
