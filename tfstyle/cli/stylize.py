@@ -68,12 +68,14 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from tfstyle.cli.runtime import import_tensorflow_quietly
     from tfstyle.errors import OptionError
     from tfstyle.io import save_image
     from tfstyle.optimize.callbacks import PrintLosses, SaveEvery, numbered_path
     from tfstyle.optimize.stylize import stylize
 
     parsing.check_output_path(args.output)
+    import_tensorflow_quietly()
     if args.style_blend_weights is not None and len(args.style_blend_weights) != len(args.style):
         raise OptionError(f"--style-blend-weights has {len(args.style_blend_weights)} values for "
                           f"{len(args.style)} style images")
