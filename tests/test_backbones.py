@@ -39,12 +39,6 @@ GOLDEN_SHAPES = {
                            "normal_concat_8": (4, 4, 528)}),
 }
 
-NASNET_DYNAMIC_SHAPE_BUG = pytest.mark.xfail(
-    strict=True, raises=tf.errors.InvalidArgumentError,
-    reason="build_backbone builds NASNetMobile with input_shape=(None, None, 3); Keras' NASNet only adjusts its "
-           "skip paths for static shapes, so every call fails with 'Incompatible shapes' in an Add layer")
-
-
 def random_images(size, batch=1, seed=0):
     height, width = (size, size) if np.isscalar(size) else size
     return np.random.default_rng(seed).random((batch, height, width, 3)).astype(np.float32)
@@ -127,7 +121,7 @@ def test_extractor_needs_a_layer():
 
 # --- feature extraction --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", [*NAMES[:-1], pytest.param("nasnet_mobile", marks=NASNET_DYNAMIC_SHAPE_BUG)])
+@pytest.mark.parametrize("name", NAMES)
 def test_every_backbone_returns_its_default_layers(name):
     spec = get_spec(name)
     size, golden = GOLDEN_SHAPES[name]
@@ -418,3 +412,9 @@ def test_weights_options_that_do_not_apply():
     with pytest.raises(OptionError) as info:
         build_backbone("vgg16_hed", weights="imagenet")
     assert str(info.value) == "vgg16_hed has no ImageNet weights; use weights='default'"
+
+
+def test_auto_must_be_resolved_before_building():
+    with pytest.raises(OptionError) as info:
+        get_spec("auto")
+    assert str(info.value) == "backbone 'auto' must be resolved to a network first: use resolve_backbone('auto')"

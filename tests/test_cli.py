@@ -266,8 +266,6 @@ def test_stylize_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, imag
     assert list(out.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="tfstyle.optimize.stylize prints the `backbone auto: ...` line before it loads "
-                                       "the images, so a missing content file gives two stderr lines")
 def test_stylize_bad_input_with_auto_backbone_is_one_line(tmp_path, capsys, images):
     _, style, out = images
     assert main(["stylize", str(tmp_path / "missing.png"), str(style), "-o", str(out / "o.png")]) == 2

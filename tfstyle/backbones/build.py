@@ -45,7 +45,7 @@ def _application(spec):
 def _download_imagenet(spec):
     """Let Keras fetch `spec`'s no-top ImageNet weights into its cache; WeightsError when that fails."""
     # NASNet's ImageNet weights only load into a model with a static 224x224 input.
-    shape = (224, 224, 3) if spec.name == "nasnet_mobile" else (None, None, 3)
+    shape = (224, 224, 3) if spec.static_input else (None, None, 3)
     try:
         _application(spec)(include_top=False, weights="imagenet", input_shape=shape)
     except Exception as error:
@@ -68,17 +68,18 @@ def imagenet_path(spec):
     return _download_imagenet(spec)
 
 
-def build_backbone(name, weights=DEFAULT_WEIGHTS, pooling="max"):
-    """Build the raw network `name` (no preprocessing) for inputs of any size, with its weights loaded.
+def build_backbone(name, weights=DEFAULT_WEIGHTS, pooling="max", input_shape=(None, None, 3)):
+    """Build the raw network `name` (no preprocessing), with its weights loaded.
 
     Args:
         name: a registry name (not `auto`; see `resolve_backbone`).
         weights: `"default"` (ImageNet, or the bundled HED weights for `vgg16_hed`), `"imagenet"`, `"hed"`,
             None (random initialisation, for tests) or a path to a weights file.
         pooling: `"max"` or `"avg"` (VGGs only; Gatys et al. used average pooling).
+        input_shape: (H, W, 3); H and W may be None except for backbones with `spec.static_input` (NASNet).
 
     Returns:
-        A functional `keras.Model` with input shape (None, None, None, 3).
+        A functional `keras.Model` with the given input shape.
     """
     spec = get_spec(name)
     if pooling not in POOLING:
@@ -92,7 +93,9 @@ def build_backbone(name, weights=DEFAULT_WEIGHTS, pooling="max"):
     if weights == "imagenet" and spec.imagenet_file is None:
         raise OptionError(f"{name} has no ImageNet weights; use weights='default'")
 
-    model = _application(spec)(include_top=False, weights=None, input_shape=(None, None, 3))
+    if spec.static_input and None in tuple(input_shape)[:2]:
+        raise ValueError(f"{name} needs a fixed input size; received input_shape={input_shape}")
+    model = _application(spec)(include_top=False, weights=None, input_shape=tuple(input_shape))
     if weights == "hed":
         weights_lib.load_hed_vgg16(model, weights_lib.hed_weights_path())
     elif weights == "imagenet":

@@ -29,6 +29,8 @@ class BackboneSpec:
         imagenet_file: file name of the no-top ImageNet weights in the Keras cache (`~/.keras/models`), or None.
         pooling_choice: True when max pooling can be swapped for average pooling (the VGGs).
         description: one line for `tfstyle backbones`.
+        static_input: True when the Keras model only works for the fixed input size it was built for (NASNet
+            adjusts its skip paths at build time); such backbones are built once per input size.
     """
 
     name: str
@@ -41,6 +43,7 @@ class BackboneSpec:
     imagenet_file: str | None
     pooling_choice: bool
     description: str
+    static_input: bool = False
 
     @property
     def default_weights(self):
@@ -147,6 +150,7 @@ _SPECS = (
         imagenet_file="nasnet_mobile_no_top.h5",
         pooling_choice=False,
         description="NASNetMobile, ImageNet",
+        static_input=True,
     ),
 )
 
@@ -160,6 +164,8 @@ def names():
 
 def get_spec(name):
     """The `BackboneSpec` called `name`; unknown names raise OptionError listing the valid ones."""
+    if name == AUTO:
+        raise OptionError("backbone 'auto' must be resolved to a network first: use resolve_backbone('auto')")
     if name not in REGISTRY:
         raise OptionError(f"unknown backbone {name!r}; choose one of: {AUTO}, {', '.join(REGISTRY)}")
     return REGISTRY[name]

@@ -9,6 +9,7 @@ import functools
 import importlib.util
 import os
 import pathlib
+import warnings
 
 from tfstyle.errors import WeightsError
 
@@ -126,7 +127,10 @@ def load_weights_file(model, path, spec):
         load_hed_vgg16(model, path)
         return
     try:
-        model.load_weights(str(path))
+        with warnings.catch_warnings():  # Keras warns once per layer that does not fit before it raises
+            warnings.simplefilter("ignore")
+            model.load_weights(str(path))
     except Exception as error:  # Keras raises ValueError, OSError, KeyError… depending on the file
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
-        raise WeightsError(f"cannot load {path} into {spec.name}: {reason[:200]}") from None
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = " ".join(lines[:2]) if lines else error.__class__.__name__
+        raise WeightsError(f"cannot load {path} into {spec.name}: {reason[:300]}") from None

@@ -5,7 +5,7 @@ from keras import ops
 
 from tfstyle.losses.base import FeatureComparisonLoss
 from tfstyle.ops.gram import gram_matrix
-from tfstyle.ops.mmd import _check_kernel_options, flatten_positions, mmd2, subsample_positions
+from tfstyle.ops.mmd import _check_kernel_options, flatten_positions, mmd2
 from tfstyle.ops.moments import mean_std
 
 
@@ -190,11 +190,9 @@ class MMDStyleLoss(FeatureComparisonLoss):
         self.seed = seed
 
     def representation(self, features):
-        vectors = flatten_positions(features)
-        if self.kernel == "linear" or (self.kernel == "poly" and self.degree <= 2):
-            return vectors
-        # mmd2 subsamples its second argument with seed + 1
-        return subsample_positions(vectors, self.max_positions, self.seed + 1)
+        # All target vectors: which of them `mmd2` pairs with each block of the features depends on the number of
+        # feature positions, only known in `compare`.
+        return flatten_positions(features)
 
     def compare(self, features, target):
         return mmd_style_loss(

@@ -72,9 +72,11 @@ def mmd2(x, y, kernel="poly", degree=2, c=0.0, sigma=None, max_positions=None, s
     ys = flatten_positions(y)
     if kernel == "linear" or (kernel == "poly" and degree <= 2):
         return _mmd2_closed_form(xs, ys, kernel, degree, c)
-    xs = subsample_positions(xs, max_positions, seed)
-    ys = subsample_positions(ys, max_positions, seed + 1)
-    return _mmd2_kernel_matrices(xs, ys, kernel, degree, c, sigma)
+    m = xs.shape[1]
+    if max_positions is None or (m is not None and m <= max_positions):
+        ys = subsample_positions(ys, max_positions, seed + 1)
+        return _mmd2_kernel_matrices(xs, ys, kernel, degree, c, sigma)
+    return _mmd2_blocks(xs, ys, kernel, degree, c, sigma, max_positions, seed)
 
 
 def flatten_positions(x):
@@ -132,39 +134,165 @@ def _second_moment(vectors):
     return ops.matmul(ops.transpose(vectors, (0, 2, 1)), vectors) / positions
 
 
+def _mmd2_blocks(xs, ys, kernel, degree, c, sigma, block, seed):
+    """Block estimate of MMD²: mean over K blocks covering every position of `xs`; see `mmd2`."""
+    m = _size(xs, 1)
+    n = _size(ys, 1)
+    x_block = _minimum(block, m)  # = block when m > block; with an unknown m ≤ block: one block, all of x
+    count = (m + x_block - 1) // x_block
+    x_blocks = _wrapped_blocks(xs, x_block, count, seed)  # (B, K, b, C)
+    if isinstance(n, int) and n <= block:
+        y_blocks = ys[:, None]  # (B', 1, n, C): every block pairs with all of y, broadcast
+    else:
+        y_blocks = _wrapped_blocks(ys, _minimum(block, n), count, seed + 1)  # (B', K, b', C)
+    return _mmd2_kernel_matrices(x_blocks, y_blocks, kernel, degree, c, sigma)
+
+
+def _wrapped_blocks(vectors, size, count, seed):
+    """Blocks (B, count, size, C) of a set (B, P, C): block k holds positions perm[(k·size + j) mod P], j < size.
+
+    perm is the fixed permutation of `subsample_positions` (argsort of stateless uniforms drawn from `seed`), so
+    block 0 holds the same positions as `subsample_positions(vectors, size, seed)`, and the wrap-around puts every
+    position in at least one block when count·size ≥ P.
+    """
+    positions = ops.shape(vectors)[1]
+    permutation = ops.argsort(random.uniform((positions,), seed=seed))
+    starts = ops.arange(count, dtype="int32")[:, None] * size
+    indices = (starts + ops.arange(size, dtype="int32")[None, :]) % positions
+    return ops.take(vectors, ops.take(permutation, indices), axis=1)
+
+
+def _size(vectors, axis):
+    """Static size of an axis as an int, else the dynamic size as an int32 scalar tensor."""
+    size = vectors.shape[axis]
+    return size if size is not None else ops.cast(ops.shape(vectors)[axis], "int32")
+
+
+def _minimum(a, b):
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else ops.minimum(a, b)
+
+
 def _mmd2_kernel_matrices(xs, ys, kernel, degree, c, sigma):
-    """MMD² from the three kernel matrices (any kernel); memory O(m² + n² + m·n) per sample."""
-    xx = _inner_products(xs, xs)
-    yy = _inner_products(ys, ys)
-    xy = _inner_products(xs, ys)
+    """MMD² from the three kernel matrices (any kernel), per sample.
+
+    `xs` (B, P, C) and `ys` (B', Q, C): the exact quadratic form. Blocks `xs` (B, K, P, C) and `ys` (B', K or 1,
+    Q, C): the mean over the K blocks of the MMD² of each pair of blocks, with one Gaussian width for all blocks.
+    The gradient is written out (see `_kernel_mean`), so only the x–x and x–y kernel matrices are kept for the
+    backward pass: memory about 4·K·P·Q values per sample at the peak, instead of about 10 with plain autodiff.
+    """
+    if len(xs.shape) == 3:
+        xs, ys = xs[:, None], ys[:, None]
+    two_sigma2 = None
     if kernel == "gaussian":
-        x_norms = ops.sum(ops.square(xs), axis=-1)
-        y_norms = ops.sum(ops.square(ys), axis=-1)
-        d_xx = _squared_distances(x_norms, x_norms, xx)
-        d_yy = _squared_distances(y_norms, y_norms, yy)
-        d_xy = _squared_distances(x_norms, y_norms, xy)
         if sigma is None:
-            two_sigma2 = ops.stop_gradient(ops.mean(d_xy, axis=(1, 2), keepdims=True))
+            two_sigma2 = ops.stop_gradient(_mean_squared_distance(xs, ys))
             # A zero mean distance only happens when every vector is the same; any positive width then gives 0.
             two_sigma2 = ops.maximum(two_sigma2, ops.convert_to_tensor(1e-12, dtype=xs.dtype))
         else:
             two_sigma2 = ops.convert_to_tensor(2.0 * sigma**2, dtype=xs.dtype)
-        k_xx, k_yy, k_xy = (ops.exp(-d / two_sigma2) for d in (d_xx, d_yy, d_xy))
-    elif kernel == "linear":
-        k_xx, k_yy, k_xy = xx, yy, xy
-    else:
-        k_xx, k_yy, k_xy = ((g + c) ** degree for g in (xx, yy, xy))
-    return ops.mean(k_xx, axis=(1, 2)) + ops.mean(k_yy, axis=(1, 2)) - 2.0 * ops.mean(k_xy, axis=(1, 2))
+    options = (kernel, degree, c, two_sigma2)
+    k_xx = _kernel_mean(xs, None, *options)
+    k_yy = _kernel_mean(ys, None, *options)
+    k_xy = _kernel_mean(xs, ys, *options)
+    return ops.mean(k_xx + k_yy - 2.0 * k_xy, axis=1)
 
 
-def _inner_products(a, b):
-    # matmul broadcasts a batch of 1 against a batch of B
-    return ops.matmul(a, ops.transpose(b, (0, 2, 1)))
+def _mean_squared_distance(xs, ys):
+    """2σ² of `sigma=None`: mean ‖x_i − y_j‖² over every x–y pair of every block, (B, 1, 1, 1), in O((P + Q)·C).
+
+    Per block, mean_ij ‖x_i − y_j‖² = mean_i ‖x_i − x̄‖² + mean_j ‖y_j − x̄‖² (centred on x̄: no cancellation), and
+    all blocks have the same number of pairs, so the mean over pairs is the mean over blocks.
+    """
+    centre = ops.mean(xs, axis=2, keepdims=True)
+    spread = ops.mean(ops.sum(ops.square(xs - centre), axis=-1), axis=2)
+    offset = ops.mean(ops.sum(ops.square(ys - centre), axis=-1), axis=2)
+    return ops.mean(spread + offset, axis=1)[:, None, None, None]
 
 
-def _squared_distances(a_norms, b_norms, inner):
-    # ‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb; rounding can make it slightly negative
-    return ops.maximum(a_norms[:, :, None] + b_norms[:, None, :] - 2.0 * inner, 0.0)
+def _kernel_mean(a, b, kernel, degree, c, two_sigma2):
+    """Mean of k(a_i, b_j) over the pairs of each block, (B, K); `b=None` means b = a (the self term).
+
+    The Gaussian exponent −‖a_i − b_j‖²/(2σ²) = (2a_iᵀb_j − ‖a_i‖² − ‖b_j‖²)/(2σ²) comes out of one matmul of
+    augmented vectors [a, ‖a‖², 1]·[2b, −1, −‖b‖²]/(2σ²), so a P×Q block costs one matmul, a `minimum` (rounding
+    can make the exponent slightly positive) and an `exp`. The gradient is written out with σ held constant (as
+    `stop_gradient` does) from the kernel matrix kept from the forward pass: for the Gaussian
+    ∂k(a, b)/∂a = (2/(2σ²))·k·(b − a), so the mean over a P×Q block has gradient
+    `(2/(2σ²·P·Q))·(K b − rowsum(K)·a)`; for the polynomial kernel ∂k/∂a = p·(aᵀb + c)^(p−1)·b. The self term
+    counts each vector on both sides (factor 2).
+    """
+    if kernel == "linear":
+        kernel, degree, c = "poly", 1, 0.0
+    dtype = a.dtype
+
+    def forward(a, b):
+        b = a if b is None else b
+        if kernel == "gaussian":
+            a_norms = ops.sum(ops.square(a), axis=-1, keepdims=True)
+            b_norms = ops.sum(ops.square(b), axis=-1, keepdims=True)
+            a_hat = ops.concatenate([a, a_norms, ops.ones_like(a_norms)], axis=-1)
+            b_hat = ops.concatenate([2.0 * b, -ops.ones_like(b_norms), -b_norms], axis=-1) / two_sigma2
+            matrix = ops.exp(ops.minimum(ops.matmul(a_hat, ops.swapaxes(b_hat, -1, -2)), 0.0))
+            return ops.mean(matrix, axis=(2, 3)), matrix
+        inner = ops.matmul(a, ops.swapaxes(b, -1, -2))
+        return ops.mean((inner + c) ** degree, axis=(2, 3)), inner
+
+    def side_gradient(saved, upstream, own, other):
+        """Gradient for the vectors `own` (rows of `saved`) paired with `other` (its columns)."""
+        pairs = ops.cast(ops.shape(saved)[2] * ops.shape(saved)[3], dtype)
+        scale = ops.cast(upstream, dtype)[..., None, None] / pairs
+        if kernel == "gaussian":
+            pulled = ops.matmul(saved, other) - ops.sum(saved, axis=-1, keepdims=True) * own
+            return pulled * (scale * 2.0 / two_sigma2)
+        if degree == 1:
+            return ops.sum(other, axis=-2, keepdims=True) * scale
+        return ops.matmul((saved + c) ** (degree - 1), other) * (scale * degree)
+
+    if b is None:
+
+        @ops.custom_gradient
+        def self_mean(a):
+            value, saved = forward(a, None)
+
+            def grad(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                return 2.0 * side_gradient(saved, upstream, a, a)
+
+            return value, grad
+
+        return self_mean(a)
+
+    @ops.custom_gradient
+    def cross_mean(a, b):
+        value, saved = forward(a, b)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            grad_a = side_gradient(saved, upstream, a, b)
+            grad_b = side_gradient(ops.swapaxes(saved, -1, -2), upstream, b, a)
+            return _sum_to_shape(grad_a, a), _sum_to_shape(grad_b, b)
+
+        return value, grad
+
+    return cross_mean(a, b)
+
+
+def _sum_to_shape(gradient, like):
+    """Sum a gradient over the leading (batch, block) axes along which `like` was broadcast."""
+    for axis in (0, 1):
+        target, current = like.shape[axis], gradient.shape[axis]
+        if target is not None and target == current:
+            continue
+        if target == 1:
+            gradient = ops.sum(gradient, axis=axis, keepdims=True)
+            continue
+        # unknown sizes: fold the broadcast copies onto the like.shape[axis] rows (identity when the sizes agree)
+        size = ops.shape(like)[axis]
+        moved = ops.moveaxis(gradient, axis, 0)
+        rows = ops.arange(ops.shape(moved)[0], dtype="int32") % ops.cast(size, "int32")
+        gradient = ops.moveaxis(ops.segment_sum(moved, rows, num_segments=size), 0, axis)
+    return gradient
 
 
 def _check_kernel_options(kernel, degree, sigma, max_positions, seed):

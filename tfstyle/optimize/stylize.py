@@ -118,8 +118,6 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
                                       or weights not in ("default", "imagenet", None)):
         raise OptionError("content_layers, style_layers and a weights file apply to a single backbone; "
                           "with several backbones each uses its default layers and weights")
-    if verbose and reason:
-        print(reason, file=sys.stderr)
 
     content_image = resize_image(load_image(content), long_side=int(size))
     min_side = max(_spec(name).min_size for name in backbone_weights)
@@ -131,6 +129,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         if min(image.shape[:2]) < min_side:
             raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling but the "
                               f"backbone needs at least {min_side}; increase size or style_scale")
+
+    if verbose and reason:  # only once the inputs are known to be good: an error stays a single line
+        print(reason, file=sys.stderr)
 
     style_loss_fn = _style_loss(style_loss, mmd_kernel, seed)
     perceptual = {}
