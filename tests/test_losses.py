@@ -1,5 +1,7 @@
 """Tests of tfstyle.losses: golden values, the Gatys and Gram ≡ MMD identities, gradients, configs."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -121,8 +123,8 @@ def test_mmd_style_loss_compare_equals_mmd2(kwargs):
     np.testing.assert_allclose(loss(y, x), expected, rtol=1e-12)
     function = losses.mmd_style_loss(x, target, max_positions=20, seed=5, **kwargs)
     np.testing.assert_allclose(function, expected, rtol=1e-12)
-    closed_form = kwargs["kernel"] == "linear" or (kwargs["kernel"] == "poly" and kwargs["degree"] <= 2)
-    assert target.shape == ((1, 28, 3) if closed_form else (1, 20, 3))
+    # all target vectors: the blocks of the 30 feature positions (K = 2 of 20) each take their own 20 of them
+    assert target.shape == (1, 28, 3)
 
 
 def test_mmd_style_loss_defaults():
@@ -132,9 +134,11 @@ def test_mmd_style_loss_defaults():
         2,
         0.0,
         None,
-        4096,
+        256,
         0,
     )
+    # the function has the same block size
+    assert inspect.signature(losses.mmd_style_loss).parameters["max_positions"].default == loss.max_positions
 
 
 def test_mmd_style_loss_under_tf_function_with_precomputed_target():
@@ -283,6 +287,7 @@ CONFIG_CASES = [
     losses.GramStyleLoss(name="g", reduction=None),
     losses.MMDStyleLoss(kernel="poly", degree=3, c=0.5, sigma=None, max_positions=128, seed=7, name="m"),
     losses.MMDStyleLoss(kernel="gaussian", sigma=2.0, max_positions=None),
+    losses.MMDStyleLoss(),
     losses.MeanStdStyleLoss(epsilon=1e-3, reduction="sum"),
     losses.TotalVariationLoss(name="tv", reduction="sum"),
 ]
@@ -312,6 +317,15 @@ def test_config_holds_every_constructor_argument():
     }
     assert {"name", "reduction", "dtype"} <= set(config)
     assert losses.MeanStdStyleLoss(epsilon=0.1).get_config()["epsilon"] == 0.1
+
+
+def test_mmd_config_round_trip_keeps_the_default_block_size():
+    loss = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(losses.MMDStyleLoss()))
+    assert loss.max_positions == 256 and loss.get_config()["max_positions"] == 256
+    x = RNG.normal(size=(1, 20, 20, 3)).astype("float32")  # 400 positions > 256: two blocks
+    y = RNG.normal(size=(1, 18, 18, 3)).astype("float32")
+    np.testing.assert_array_equal(loss(y, x), losses.MMDStyleLoss()(y, x))
+    np.testing.assert_allclose(loss(y, x), ops.mmd2(x, y, "gaussian", max_positions=256), rtol=1e-6)
 
 
 def test_round_trip_computes_the_same_value():

@@ -16,12 +16,14 @@ from tfstyle.errors import ImageError, OptionError, TfstyleError, WeightsError
 
 # public name -> module that defines it
 _LAZY = {
+    "io": "tfstyle.io",
     "load_image": "tfstyle.io",
     "save_image": "tfstyle.io",
     "samples": "tfstyle.samples",
     "stylize": "tfstyle.optimize.stylize",
     "StylizeResult": "tfstyle.optimize.stylize",
     "backbones": "tfstyle.backbones",
+    "optimize": "tfstyle.optimize",
     "ops": "tfstyle.ops",
     "losses": "tfstyle.losses",
     "metrics": "tfstyle.metrics",
