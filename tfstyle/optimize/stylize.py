@@ -19,7 +19,7 @@ DEFAULTS = {
     "weights": "default",
     "pooling": "max",
     "content_weight": 1.0,
-    "style_weight": 1e3,
+    "style_weight": 10.0,
     "tv_weight": 1e-1,
     "style_loss": "gram",
     "mmd_kernel": "gaussian",
