@@ -341,3 +341,12 @@ def test_stylize_with_sample_images(tmp_path, capsys):
     assert main(args) == 0
     with Image.open(target) as image:
         assert image.size == (40, 40)
+
+
+def test_layer_choice_reads_names_and_weights():
+    from tfstyle.cli.parsing import layer_choice
+
+    assert layer_choice("block1_conv1, block2_conv1") == ["block1_conv1", "block2_conv1"]
+    assert layer_choice("block1_conv1:1,block2_conv1:3") == {"block1_conv1": 1.0, "block2_conv1": 3.0}
+    with pytest.raises(argparse.ArgumentTypeError):
+        layer_choice("block1_conv1:x")

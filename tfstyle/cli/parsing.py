@@ -58,12 +58,23 @@ def float_list(text):
     return values
 
 
-def name_list(text):
-    """`block1_conv1,block2_conv1` → ["block1_conv1", "block2_conv1"]."""
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
+def layer_choice(text):
+    """`block1_conv1,block2_conv1` → a list of names; `block1_conv1:1,block2_conv1:3` → {name: weight}."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
         raise argparse.ArgumentTypeError("expected comma-separated layer names")
-    return names
+    if not any(":" in part for part in parts):
+        return parts
+    weights = {}
+    for part in parts:
+        name, _, weight = part.partition(":")
+        try:
+            weights[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected NAME or NAME:WEIGHT items, got {text!r}") from None
+        if not weights[name.strip()] >= 0:
+            raise argparse.ArgumentTypeError(f"layer weights must be >= 0, got {text!r}")
+    return weights
 
 
 def backbone_choice(text):

@@ -40,8 +40,10 @@ def add_parser(subparsers):
                        help="default, imagenet, or a weights file for the backbone (default %(default)s)")
     group.add_argument("--pooling", choices=("max", "avg"), default=DEFAULTS["pooling"],
                        help="pooling in VGG backbones (default %(default)s)")
-    group.add_argument("--content-layers", type=parsing.name_list, help="comma-separated content layers")
-    group.add_argument("--style-layers", type=parsing.name_list, help="comma-separated style layers")
+    group.add_argument("--content-layers", type=parsing.layer_choice,
+                       help="comma-separated content layers, optionally weighted: block4_conv2 or a:1,b:2")
+    group.add_argument("--style-layers", type=parsing.layer_choice,
+                       help="comma-separated style layers, optionally weighted: block1_conv1:1,block2_conv1:2")
     group = parser.add_argument_group("loss")
     group.add_argument("--content-weight", type=parsing.non_negative_float, default=DEFAULTS["content_weight"],
                        help="default %(default)s")
