@@ -186,3 +186,46 @@ def test_stylize_on_real_offline_weights_transfers_style():
     assert style[-1] < style[0] / 5, f"style loss fell only from {style[0]:.3g} to {style[-1]:.3g}"
     resized = tfstyle.io.resize_image(content, size=result.image.shape[:2])
     assert np.abs(result.image - resized).mean() > 0.03
+
+
+def test_preserve_colors_luminance_keeps_the_content_chroma():
+    from tfstyle.ops.colour import rgb_to_yiq
+
+    content = smooth_image(40, 8)
+    result = tfstyle.stylize(content, smooth_image(40, 9), backbone="vgg16", weights=None, size=40, steps=3,
+                             optimizer="adam", learning_rate=0.05, style_layers=["block1_conv1"],
+                             content_layers=["block2_conv1"], preserve_colors="luminance", progress=False)
+    out, original = rgb_to_yiq(result.image), rgb_to_yiq(content)
+    inside = (result.image > 0.01).all(-1) & (result.image < 0.99).all(-1)
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(out[inside][:, 1:], original[inside][:, 1:], atol=2e-3)
+    assert np.abs(out[..., 0] - original[..., 0]).mean() > 1e-3  # the luminance was stylized
+
+
+@pytest.mark.parametrize("mode", ["histogram", "coral"])
+def test_preserve_colors_recolours_the_style(mode, monkeypatch):
+    import sys
+
+    stylize_module = sys.modules["tfstyle.optimize.stylize"]  # the package re-exports the function of that name
+    seen = {}
+    original = stylize_module._prepare_colours
+
+    def spy(mode_, content, styles):
+        content_out, styles_out = original(mode_, content, styles)
+        seen["styles"] = styles_out
+        return content_out, styles_out
+
+    monkeypatch.setattr(stylize_module, "_prepare_colours", spy)
+    content, style = smooth_image(40, 10), smooth_image(40, 11)[..., ::-1].copy()
+    tfstyle.stylize(content, style, backbone="vgg16", weights=None, size=40, steps=1, optimizer="adam",
+                    style_layers=["block1_conv1"], content_layers=["block1_conv1"], preserve_colors=mode,
+                    progress=False)
+    recoloured = seen["styles"][0]
+    np.testing.assert_allclose(recoloured.reshape(-1, 3).mean(0), content.reshape(-1, 3).mean(0), atol=0.02)
+
+
+def test_preserve_colors_rejects_unknown_modes():
+    with pytest.raises(OptionError) as error:
+        tfstyle.stylize(smooth_image(40, 6), smooth_image(40, 7), backbone="vgg16", weights=None, size=40,
+                        steps=1, preserve_colors="sepia", progress=False)
+    assert str(error.value) == "unknown preserve_colors 'sepia'; choose one of: luminance, histogram, coral"

@@ -59,6 +59,9 @@ def add_parser(subparsers):
                        help="one weight per style image, e.g. 3,7")
     group.add_argument("--style-scale", type=parsing.positive_float, default=DEFAULTS["style_scale"],
                        help="style images are resized to style-scale x size (default %(default)s)")
+    group.add_argument("--preserve-colors", choices=("luminance", "histogram", "coral"),
+                       help="keep the content's colours: luminance-only transfer, or recolour the style to the "
+                            "content's colours by histogram matching or CORAL before the transfer")
     group = parser.add_argument_group("output")
     group.add_argument("--print-every", type=parsing.non_negative_int, default=0,
                        help="print the losses every N steps (0: never; the progress bar shows them live)")
@@ -92,7 +95,7 @@ def run(args):
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
-        style_scale=args.style_scale, callbacks=callbacks, progress=not args.no_progress)
+        style_scale=args.style_scale, preserve_colors=args.preserve_colors, callbacks=callbacks, progress=not args.no_progress)
     path = save_image(args.output, result.image)
     info = result.info
     history = result.history

@@ -6,6 +6,7 @@ Every op works in float32 and float64, inside `tf.function` with unknown H and W
 from tfstyle.ops.gram import gram_matrix
 from tfstyle.ops.mmd import flatten_positions, mmd2, subsample_positions
 from tfstyle.ops.moments import adain, mean_std
+from tfstyle.ops import colour
 from tfstyle.ops.variation import total_variation
 
 __all__ = [

@@ -51,7 +51,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"], content_layers=None,
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
-            style_scale=DEFAULTS["style_scale"], normalize=True, callbacks=(), progress=True, verbose=True):
+            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, callbacks=(), progress=True,
+            verbose=True):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
     The output image is optimized so that its features on a frozen backbone match the content image's features
@@ -81,6 +82,10 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         seed: seed of the noise initialisation and of any sampling, for reproducible runs.
         style_blend_weights: one weight per style image (rescaled to sum to 1).
         style_scale: style images are resized to `style_scale × size` on their long side.
+        preserve_colors: keep the content's colours (Gatys et al. 2017): `"luminance"` transfers style on the
+            luminance only (content and styles turned grey, styles' luminance matched to the content's, the
+            content's chroma put back afterwards); `"histogram"` or `"coral"` recolour the style images to the
+            content's colour distribution before the transfer. None: the style's colours.
         normalize: normalise every layer term by its target's energy (False: the papers' raw values).
         callbacks: extra `tfstyle.optimize.callbacks.Callback` objects (e.g. `SaveEvery`).
         progress: show a progress bar with the live loss.
@@ -98,6 +103,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     """
     from tfstyle import ops
     from tfstyle.io import load_image, resize_image
+    from tfstyle.ops import colour
     from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
@@ -113,6 +119,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         raise OptionError(f"style blend weights must be non-negative with a positive sum; "
                           f"received {list(style_blend_weights)}")
 
+    if preserve_colors is not None and preserve_colors not in colour.COLOR_MODES:
+        raise OptionError(f"unknown preserve_colors {preserve_colors!r}; choose one of: "
+                          f"{', '.join(colour.COLOR_MODES)}")
     backbone_weights, reason = _resolve_backbones(backbone)
     if len(backbone_weights) > 1 and (content_layers is not None or style_layers is not None
                                       or weights not in ("default", "imagenet", None)):
@@ -129,6 +138,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         if min(image.shape[:2]) < min_side:
             raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling but the "
                               f"backbone needs at least {min_side}; increase size or style_scale")
+
+    original_content = content_image
+    content_image, style_images = _prepare_colours(preserve_colors, content_image, style_images)
 
     if verbose and reason:  # only once the inputs are known to be good: an error stays a single line
         print(reason, file=sys.stderr)
@@ -156,6 +168,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     all_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
     result = optimize_image(objective, init_image, optimizer=optimizer, steps=int(steps),
                             learning_rate=learning_rate, callbacks=all_callbacks)
+    image = result.image
+    if preserve_colors == "luminance":
+        image = colour.transfer_luminance(image, original_content)
     info = {
         "backbone": dict(backbone_weights) if len(backbone_weights) > 1 else next(iter(backbone_weights)),
         "backbone_reason": reason,
@@ -165,8 +180,22 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         "reason": result.reason,
         "seconds": result.seconds,
         "style_loss": style_loss,
+        "preserve_colors": preserve_colors,
     }
-    return StylizeResult(result.image, result.history, info)
+    return StylizeResult(image, result.history, info)
+
+
+def _prepare_colours(mode, content_image, style_images):
+    """Content and style images as the optimization should see them for a colour-preservation mode."""
+    from tfstyle.ops import colour
+
+    if mode == "luminance":
+        return colour.luminance(content_image), [colour.match_luminance(s, content_image) for s in style_images]
+    if mode == "histogram":
+        return content_image, [colour.match_histograms(s, content_image) for s in style_images]
+    if mode == "coral":
+        return content_image, [colour.coral(s, content_image) for s in style_images]
+    return content_image, style_images
 
 
 def _spec(name):
