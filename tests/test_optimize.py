@@ -229,3 +229,17 @@ def test_preserve_colors_rejects_unknown_modes():
         tfstyle.stylize(smooth_image(40, 6), smooth_image(40, 7), backbone="vgg16", weights=None, size=40,
                         steps=1, preserve_colors="sepia", progress=False)
     assert str(error.value) == "unknown preserve_colors 'sepia'; choose one of: luminance, histogram, coral"
+
+
+def test_stylize_logs_to_tensorboard(tmp_path):
+    from tfstyle.logging import read_scalars, read_tags
+
+    result = tfstyle.stylize(smooth_image(40, 12), smooth_image(40, 13), backbone="vgg16", weights=None, size=40,
+                             steps=3, optimizer="adam", style_layers=["block1_conv1"],
+                             content_layers=["block2_conv1"], logdir=tmp_path, log_images_every=2, progress=False)
+    scalars = read_scalars(tmp_path)
+    assert [step for step, _ in scalars["loss/total"]] == [1, 2, 3]
+    np.testing.assert_allclose([value for _, value in scalars["style/block1_conv1"]],
+                               result.history["style/block1_conv1"], rtol=1e-6)
+    tags = read_tags(tmp_path)
+    assert "image" in tags["images"] and "options" in tags["text"]

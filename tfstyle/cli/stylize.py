@@ -67,6 +67,9 @@ def add_parser(subparsers):
                        help="print the losses every N steps (0: never; the progress bar shows them live)")
     group.add_argument("--save-every", type=parsing.non_negative_int, default=0,
                        help="also write OUTPUT_NNNN.png every N steps (0: never)")
+    group.add_argument("--logdir", help="write TensorBoard summaries (every loss term, images, options) to this folder")
+    group.add_argument("--log-images-every", type=parsing.non_negative_int, default=50,
+                       help="steps between images in TensorBoard (default %(default)s; 0: only the last)")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
     return parser
@@ -95,7 +98,8 @@ def run(args):
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
-        style_scale=args.style_scale, preserve_colors=args.preserve_colors, callbacks=callbacks, progress=not args.no_progress)
+        style_scale=args.style_scale, preserve_colors=args.preserve_colors, logdir=args.logdir,
+        log_images_every=args.log_images_every, callbacks=callbacks, progress=not args.no_progress)
     path = save_image(args.output, result.image)
     info = result.info
     history = result.history

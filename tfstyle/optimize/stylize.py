@@ -28,6 +28,10 @@ DEFAULTS = {
     "style_scale": 1.0,
 }
 INITS = ("content", "noise", "style")
+# Options recorded with a TensorBoard run (the images themselves are logged as images).
+_LOGGED_OPTIONS = ("size", "steps", "optimizer", "learning_rate", "pooling", "content_weight", "style_weight",
+                   "tv_weight", "content_layers", "style_layers", "style_loss", "mmd_kernel", "seed",
+                   "style_blend_weights", "style_scale", "preserve_colors", "normalize")
 
 
 @dataclasses.dataclass
@@ -51,8 +55,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"], content_layers=None,
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
-            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, callbacks=(), progress=True,
-            verbose=True):
+            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, logdir=None,
+            log_images_every=50, callbacks=(), progress=True, verbose=True):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
     The output image is optimized so that its features on a frozen backbone match the content image's features
@@ -87,6 +91,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             content's chroma put back afterwards); `"histogram"` or `"coral"` recolour the style images to the
             content's colour distribution before the transfer. None: the style's colours.
         normalize: normalise every layer term by its target's energy (False: the papers' raw values).
+        logdir: write TensorBoard summaries there: every loss term and layer term each step, the image every
+            `log_images_every` steps, the inputs and the run's options (see `tfstyle.logging.TensorBoardLogger`).
+        log_images_every: steps between image summaries when `logdir` is set.
         callbacks: extra `tfstyle.optimize.callbacks.Callback` objects (e.g. `SaveEvery`).
         progress: show a progress bar with the live loss.
         verbose: print one line saying which backbone was used and why.
@@ -166,6 +173,16 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
 
     init_image = _initial_image(init, content_image, style_images[0], seed)
     all_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
+    if logdir is not None:
+        from tfstyle.logging import TensorBoardLogger
+
+        options = {key: value for key, value in locals().items() if key in _LOGGED_OPTIONS}
+        options["backbone"] = backbone if isinstance(backbone, str) else ",".join(f"{k}:{v:g}" for k, v in
+                                                                                  backbone.items())
+        options["resolved_backbone"] = ",".join(backbone_weights)
+        options["init"] = init if isinstance(init, str) else "an image"
+        all_callbacks.append(TensorBoardLogger(logdir, images_every=log_images_every, options=options,
+                                               content=original_content, style=style_images[0]))
     result = optimize_image(objective, init_image, optimizer=optimizer, steps=int(steps),
                             learning_rate=learning_rate, callbacks=all_callbacks)
     image = result.image
