@@ -536,3 +536,18 @@ def test_mmd2_bad_rank():
     with pytest.raises(OptionError) as info:
         ops.mmd2(np.zeros((2, 3)), np.zeros((2, 3)))
     assert str(info.value) == "expected features of shape (B, H, W, C) or (B, P, C); Received: shape=(2, 3)"
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_gram_gradient_matches_autodiff_of_the_plain_product(normalize):
+    # gram_matrix writes its gradient out by hand (symmetric product); it must equal plain autodiff.
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=(2, 3, 4, 5)))
+    weights = tf.constant(rng.normal(size=(2, 5, 5)))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = tf.reduce_sum(weights * ops.gram_matrix(x, normalize=normalize))
+        plain = tf.einsum("bhwc,bhwd->bcd", x, x) / (12.0 if normalize else 1.0)
+        reference = tf.reduce_sum(weights * plain)
+    np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(tape.gradient(ours, x).numpy(), tape.gradient(reference, x).numpy(), rtol=1e-10)

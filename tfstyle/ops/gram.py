@@ -30,9 +30,27 @@ def gram_matrix(x, normalize=True):
         Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016 (eq. 3).
     """
     x = ops.convert_to_tensor(x)
-    gram = ops.einsum("bhwc,bhwd->bcd", x, x)
-    if normalize:
-        shape = ops.shape(x)
-        positions = ops.cast(shape[1] * shape[2], gram.dtype)
-        gram = gram / positions
-    return gram
+    return _gram(x, normalize)
+
+
+def _gram(x, normalize):
+    """FᵀF (/ M) by one batched matmul, with the gradient of a symmetric product written out.
+
+    Autodiff of `FᵀF` differentiates each operand separately (two M×C·C×C products plus transposes of the large
+    feature map); since G is symmetric, `∂L/∂F = F (∂L/∂G + ∂L/∂Gᵀ) / M` needs one. On a 512 px image the Gram
+    terms are a visible share of a style-transfer step (benchmarks/optimize_step.py), so this is worth the few lines.
+    """
+    shape = ops.shape(x)
+    flat = ops.reshape(x, (shape[0], shape[1] * shape[2], shape[3]))
+    scale = 1.0 / ops.cast(shape[1] * shape[2], x.dtype) if normalize else ops.cast(1.0, x.dtype)
+
+    @ops.custom_gradient
+    def gram(flat):
+        def grad(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            symmetric = upstream + ops.transpose(upstream, (0, 2, 1))
+            return ops.matmul(flat, symmetric) * scale
+
+        return ops.matmul(ops.transpose(flat, (0, 2, 1)), flat) * scale, grad
+
+    return gram(flat)
