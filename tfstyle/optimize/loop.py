@@ -158,6 +158,7 @@ def _adam(objective, state, learning_rate, **_):
 
 def _lbfgs(objective, state, lbfgs_memory, **_):
     from scipy.optimize import Bounds, minimize
+    from threadpoolctl import threadpool_limits
 
     shape = state.init.shape
     value_and_gradient = compile_objective(objective, shape)
@@ -176,9 +177,12 @@ def _lbfgs(objective, state, lbfgs_memory, **_):
         state.record(evaluated["terms"], intermediate_result.x.reshape(shape)[0].astype(np.float32))
 
     # ftol/gtol 0: run the requested iterations as neural-style does, unless the line search cannot progress.
-    minimize(fun, state.init.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-                      bounds=Bounds(0.0, 1.0), callback=callback,
-                      options={"maxiter": state.steps, "maxfun": 2 * state.steps + 20, "maxcor": lbfgs_memory,
-                               "ftol": 0.0, "gtol": 0.0})
+    # L-BFGS-B's own work is small vectors: multi-threaded BLAS only waits for descheduled threads on a busy
+    # machine (measured 30–330 ms per iteration; benchmarks/optimize_step.py), so run it on one thread.
+    with threadpool_limits(limits=1, user_api="blas"):
+        minimize(fun, state.init.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
+                 bounds=Bounds(0.0, 1.0), callback=callback,
+                 options={"maxiter": state.steps, "maxfun": 2 * state.steps + 20, "maxcor": lbfgs_memory,
+                          "ftol": 0.0, "gtol": 0.0})
     # Fewer iterations than asked means the line search could not improve the loss any more.
     return "done" if state.step >= state.steps else "converged"
