@@ -96,10 +96,10 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
         reason = "interrupted"
     except _Diverged:
         reason = "diverged"
-    info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.best[0])
+    info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.image)
     for callback in callbacks:
         callback.on_end(info, reason)
-    return OptimizationResult(state.best[0], state.history, state.step, reason, timer())
+    return OptimizationResult(state.image, state.history, state.step, reason, timer())
 
 
 class _LoopState:
@@ -113,7 +113,7 @@ class _LoopState:
         self.step = 0
         self.history = {}
         self.last_terms = {}
-        self.best = init[0].copy(), None
+        self.image = init[0].copy()  # the latest image whose loss was finite
 
     def record(self, terms, image):
         """Record a finished step whose starting image had `terms`; `image` is the image after the step."""
@@ -123,7 +123,7 @@ class _LoopState:
         self.last_terms = terms
         for key, value in terms.items():
             self.history.setdefault(key, []).append(value)
-        self.best = image, terms
+        self.image = image
         info = StepInfo(self.step, self.steps, terms, self.timer(), lambda: image)
         for callback in self.callbacks:
             callback.on_step(info)
@@ -144,15 +144,11 @@ def _adam(objective, state, learning_rate, **_):
         image.assign(tf.clip_by_value(image, 0.0, 1.0))
         return terms
 
-    previous = state.init[0]
     for _ in range(state.steps):
         terms = to_floats(step())
-        if not np.isfinite(terms["total"]):
-            # The step just taken used a non-finite gradient: keep the image it started from.
-            state.best = previous, state.best[1]
-            raise _Diverged
-        previous = image.numpy()[0]
-        state.record(terms, previous)
+        # A non-finite loss means the step just taken used a non-finite gradient: `record` raises before
+        # replacing state.image, so the image this step started from is kept.
+        state.record(terms, image.numpy()[0])
     return "done"
 
 
