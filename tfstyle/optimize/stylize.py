@@ -108,6 +108,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     Reference:
         Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016.
     """
+    logged_options = {key: value for key, value in locals().items() if key in _LOGGED_OPTIONS}
     from tfstyle import ops
     from tfstyle.io import load_image, resize_image
     from tfstyle.ops import colour
@@ -176,7 +177,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if logdir is not None:
         from tfstyle.logging import TensorBoardLogger
 
-        options = {key: value for key, value in locals().items() if key in _LOGGED_OPTIONS}
+        options = dict(logged_options)
         options["backbone"] = backbone if isinstance(backbone, str) else ",".join(f"{k}:{v:g}" for k, v in
                                                                                   backbone.items())
         options["resolved_backbone"] = ",".join(backbone_weights)
@@ -251,12 +252,11 @@ def _resolve_backbones(backbone):
 
 
 def _layers(name, content_layers, style_layers):
+    """Every layer the extractor must return for these selections, validated, in network order."""
+    from tfstyle.losses.perceptual import layer_weights
+
     spec = _spec(name)
-    chosen = []
-    for layers, default in ((content_layers, spec.content_layers), (style_layers, spec.style_layers)):
-        if isinstance(layers, str):
-            layers = [layer.strip() for layer in layers.split(",") if layer.strip()]
-        chosen += list(default if layers is None else layers)
+    chosen = [*layer_weights(content_layers, spec.content_layers), *layer_weights(style_layers, spec.style_layers)]
     spec.check_layers(chosen)
     return tuple(layer for layer in spec.layers if layer in chosen)
 
