@@ -2,15 +2,23 @@
 
 The loop knows nothing about styles or backbones (pystiche's lesson): it receives `objective(image) -> {term:
 scalar}` with a `"total"` entry, compiles it with `tf.function` once per image size, and drives it with either
-optimizer. The image stays in [0, 1]: Adam clips after each step, L-BFGS-B treats [0, 1] as box bounds.
+optimizer. The image stays in [0, 1]: Adam clips after each step, L-BFGS-B treats [0, 1] as box bounds. An
+objective that computes its own gradient outside one graph (tiled high-resolution runs) instead offers
+`value_and_gradient(image) -> (terms, gradient)` on NumPy arrays, and the loop calls that.
 
 L-BFGS is SciPy's L-BFGS-B driving the compiled value-and-gradient function: it is a well-tested Fortran
 implementation with a proper line search and native bounds, costs one device→host copy of the gradient per
 evaluation (milliseconds against a network's forward+backward pass), and needs no extra dependency (SciPy comes
 with scikit-image). TensorFlow Probability would add a large, version-coupled dependency for the same thing.
+
+Long runs: a `RunCheckpoint` saves the image, the step, the history and Adam's state every N steps and when the
+run stops; the same call with the same checkpoint resumes. The first Ctrl-C lets the current step finish, so what is
+saved is consistent; a second Ctrl-C interrupts at once.
 """
 
 import dataclasses
+import signal
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -28,10 +36,11 @@ class OptimizationResult:
     Attributes:
         image: the final image (H, W, 3) float32 in [0, 1]; on divergence the last image with a finite loss.
         history: `{term: [value per step]}`; for Adam the terms of the image each step started from, for L-BFGS
-            the terms at the point each iteration accepted.
-        steps: steps completed.
+            the terms at the point each iteration accepted. A resumed run includes the steps before the resume.
+        steps: steps completed (a resumed run counts the steps before the resume).
         reason: `"done"`, `"converged"`, `"interrupted"` or `"diverged"`.
-        seconds: wall time of the loop (compilation included).
+        seconds: wall time of this call (compilation included).
+        resumed_from: the step a checkpoint was restored at, or 0.
     """
 
     image: np.ndarray
@@ -39,6 +48,7 @@ class OptimizationResult:
     steps: int
     reason: str
     seconds: float
+    resumed_from: int = 0
 
 
 class _Diverged(Exception):
@@ -59,22 +69,26 @@ def compile_objective(objective, shape):
 
 
 def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_rate=0.02, callbacks=(),
-                   lbfgs_memory=20):
+                   lbfgs_memory=20, checkpoint=None):
     """Minimise `objective` over an image, starting from `init`.
 
     Args:
         objective: callable (1, H, W, 3) float32 tensor → dict of scalar tensors with a `"total"` entry; traced
-            once by `tf.function`.
+            once by `tf.function`. Or an object with `value_and_gradient(image)` taking and returning NumPy arrays
+            (`(terms as floats, gradient (1, H, W, 3))`), e.g. `tfstyle.optimize.tiling.TiledObjective`.
         init: initial image (H, W, 3) or (1, H, W, 3), float in [0, 1].
         optimizer: `"lbfgs"` (SciPy L-BFGS-B with bounds [0, 1]) or `"adam"` (Keras Adam, clipped to [0, 1]).
-        steps: L-BFGS iterations or Adam steps.
+        steps: L-BFGS iterations or Adam steps in the whole run (a resumed run does the steps still missing).
         learning_rate: Adam's learning rate, in units of the [0, 1] image.
         callbacks: `tfstyle.optimize.callbacks.Callback` objects.
         lbfgs_memory: number of correction pairs L-BFGS keeps.
+        checkpoint: a `tfstyle.optimize.checkpoint.RunCheckpoint`; if its folder holds a checkpoint the run
+            resumes from it (Adam exactly; L-BFGS from the saved image with a fresh curvature memory).
 
     Returns:
-        An `OptimizationResult`. Ctrl-C ends the loop early with reason `"interrupted"` and the current image; a
-        non-finite loss ends it with reason `"diverged"` and the last image whose loss was finite.
+        An `OptimizationResult`. Ctrl-C ends the loop early with reason `"interrupted"` and the current image (and
+        writes a checkpoint); a non-finite loss ends it with reason `"diverged"` and the last image whose loss was
+        finite.
     """
     if optimizer not in OPTIMIZERS:
         raise OptionError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
@@ -85,37 +99,101 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
         init = init[None]
     if init.ndim != 4 or init.shape[0] != 1 or init.shape[-1] != 3:
         raise ValueError(f"init must be an image (H, W, 3); received shape {init.shape}")
+    if checkpoint is not None:
+        checkpoint.check_fingerprint()
     run = _adam if optimizer == "adam" else _lbfgs
     timer = Timer()
-    for callback in callbacks:
-        callback.on_begin(int(steps))
-    state = _LoopState(np.clip(init, 0.0, 1.0), int(steps), callbacks, timer)
-    try:
-        reason = run(objective, state, learning_rate=learning_rate, lbfgs_memory=lbfgs_memory)
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    except _Diverged:
-        reason = "diverged"
+    state = _LoopState(np.clip(init, 0.0, 1.0), int(steps), callbacks, timer, checkpoint)
+    with _InterruptAtStepEnd() as interrupt:
+        state.interrupt = interrupt
+        try:
+            reason = run(objective, state, learning_rate=learning_rate, lbfgs_memory=lbfgs_memory)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        except _Diverged:
+            reason = "diverged"
+        if reason != "diverged":  # a diverged run keeps its last periodic checkpoint, which had a finite loss
+            state.save_checkpoint()
     info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.image)
     for callback in callbacks:
         callback.on_end(info, reason)
-    return OptimizationResult(state.image, state.history, state.step, reason, timer())
+    return OptimizationResult(state.image, state.history, state.step, reason, timer(), state.resumed_from)
+
+
+class _InterruptAtStepEnd:
+    """The first Ctrl-C is noted and raised at the end of the current step; a second one interrupts at once.
+
+    Only installed in the main thread and when Python's default SIGINT handler is active (a notebook kernel or
+    an embedding program that handles SIGINT itself keeps its handler).
+    """
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 class _LoopState:
-    """Book-keeping shared by both optimizers: history, the last good image, callbacks."""
+    """Book-keeping shared by both optimizers: history, the last good image, callbacks, checkpoints."""
 
-    def __init__(self, init, steps, callbacks, timer):
+    def __init__(self, init, steps, callbacks, timer, checkpoint):
         self.init = init
         self.steps = steps
         self.callbacks = callbacks
         self.timer = timer
+        self.checkpoint = checkpoint
+        self.interrupt = None
         self.step = 0
+        self.resumed_from = 0
         self.history = {}
         self.last_terms = {}
         self.image = init[0].copy()  # the latest image whose loss was finite
+        self._step_variable = None
+        self._image_variable = None
 
-    def record(self, terms, image):
+    def attach(self, image_variable, **objects):
+        """Track the image variable (and optimizer state) in the checkpoint and restore it if one exists.
+
+        Returns True when the run resumed from a checkpoint.
+        """
+        self._image_variable = image_variable
+        self._step_variable = tf.Variable(0, dtype=tf.int64, name="step")
+        if self.checkpoint is None:
+            return False
+        self.checkpoint.attach(image=image_variable, step=self._step_variable, **objects)
+        history = self.checkpoint.restore()
+        if history is None:
+            return False
+        self.step = self.resumed_from = int(self._step_variable.numpy())
+        # history.json may be one save ahead of the checkpoint if a run was killed between the two writes
+        self.history = {key: list(values[:self.step]) for key, values in history.items()}
+        self.last_terms = {key: values[-1] for key, values in self.history.items() if values}
+        self.image = image_variable.numpy()[0].copy()
+        self.init = image_variable.numpy()
+        return True
+
+    def on_begin(self):
+        for callback in self.callbacks:
+            callback.on_begin(self.steps)
+
+    def record(self, terms, image, image_is_in_variable=True):
         """Record a finished step whose starting image had `terms`; `image` is the image after the step."""
         if not np.isfinite(terms["total"]):
             raise _Diverged
@@ -127,6 +205,30 @@ class _LoopState:
         info = StepInfo(self.step, self.steps, terms, self.timer(), lambda: image)
         for callback in self.callbacks:
             callback.on_step(info)
+        if self.checkpoint is not None and self.checkpoint.due(self.step) and self.step < self.steps:
+            self.save_checkpoint(image_is_in_variable)
+        self.interrupt.check()
+
+    def save_checkpoint(self, image_is_in_variable=False):
+        if self.checkpoint is None or self._image_variable is None or self.step == 0:
+            return
+        if not image_is_in_variable:
+            self._image_variable.assign(self.image[None])
+        self._step_variable.assign(self.step)
+        self.checkpoint.save(self.step, self.history)
+
+
+def _host_value_and_gradient(objective, shape):
+    """NumPy (terms, gradient) of `objective`, compiled once unless it computes its own gradient."""
+    if hasattr(objective, "value_and_gradient"):
+        return objective.value_and_gradient
+    compiled = compile_objective(objective, shape)
+
+    def value_and_gradient(image):
+        terms, gradient = compiled(tf.constant(image, tf.float32))
+        return to_floats(terms), gradient.numpy()
+
+    return value_and_gradient
 
 
 def _adam(objective, state, learning_rate, **_):
@@ -134,17 +236,27 @@ def _adam(objective, state, learning_rate, **_):
 
     image = tf.Variable(state.init, dtype=tf.float32, name="image")
     adam = keras.optimizers.Adam(learning_rate=learning_rate)
+    adam.build([image])
+    state.attach(image, optimizer=adam)
+    state.on_begin()
 
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            terms = objective(image)
-        gradient = tape.gradient(terms["total"], image)
-        adam.apply_gradients([(gradient, image)])
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return terms
+    if hasattr(objective, "value_and_gradient"):
+        def step():
+            terms, gradient = objective.value_and_gradient(image.numpy())
+            adam.apply_gradients([(tf.constant(gradient, tf.float32), image)])
+            image.assign(tf.clip_by_value(image, 0.0, 1.0))
+            return terms
+    else:
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                terms = objective(image)
+            gradient = tape.gradient(terms["total"], image)
+            adam.apply_gradients([(gradient, image)])
+            image.assign(tf.clip_by_value(image, 0.0, 1.0))
+            return terms
 
-    for _ in range(state.steps):
+    while state.step < state.steps:
         terms = to_floats(step())
         # A non-finite loss means the step just taken used a non-finite gradient: `record` raises before
         # replacing state.image, so the image this step started from is kept.
@@ -156,21 +268,27 @@ def _lbfgs(objective, state, lbfgs_memory, **_):
     from scipy.optimize import Bounds, minimize
     from threadpoolctl import threadpool_limits
 
+    state.attach(tf.Variable(state.init, dtype=tf.float32, name="image"))
+    state.on_begin()
     shape = state.init.shape
-    value_and_gradient = compile_objective(objective, shape)
+    value_and_gradient = _host_value_and_gradient(objective, shape)
     evaluated = {}
+    remaining = state.steps - state.step
+    if remaining <= 0:
+        return "done"
 
     def fun(x):
-        terms, gradient = value_and_gradient(tf.constant(x.reshape(shape), tf.float32))
-        terms = to_floats(terms)
+        state.interrupt.check()
+        terms, gradient = value_and_gradient(x.reshape(shape).astype(np.float32))
         if not np.isfinite(terms["total"]):
             raise _Diverged
         evaluated["terms"] = terms
-        return terms["total"], gradient.numpy().astype(np.float64).ravel()
+        return terms["total"], np.asarray(gradient, dtype=np.float64).ravel()
 
     def callback(intermediate_result):
         # L-BFGS-B's last evaluation before the callback is the accepted point of the line search.
-        state.record(evaluated["terms"], intermediate_result.x.reshape(shape)[0].astype(np.float32))
+        state.record(evaluated["terms"], intermediate_result.x.reshape(shape)[0].astype(np.float32),
+                     image_is_in_variable=False)
 
     # ftol/gtol 0: run the requested iterations as neural-style does, unless the line search cannot progress.
     # L-BFGS-B's own work is small vectors: multi-threaded BLAS only waits for descheduled threads on a busy
@@ -178,7 +296,7 @@ def _lbfgs(objective, state, lbfgs_memory, **_):
     with threadpool_limits(limits=1, user_api="blas"):
         minimize(fun, state.init.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
                  bounds=Bounds(0.0, 1.0), callback=callback,
-                 options={"maxiter": state.steps, "maxfun": 2 * state.steps + 20, "maxcor": lbfgs_memory,
+                 options={"maxiter": remaining, "maxfun": 2 * remaining + 20, "maxcor": lbfgs_memory,
                           "ftol": 0.0, "gtol": 0.0})
     # Fewer iterations than asked means the line search could not improve the loss any more.
     return "done" if state.step >= state.steps else "converged"

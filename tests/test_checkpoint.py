@@ -1,0 +1,137 @@
+"""Checkpoint and resume of the optimization loop, and the Ctrl-C that lets the current step finish."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfstyle.errors import OptionError
+from tfstyle.optimize import Callback, optimize_image
+from tfstyle.optimize.checkpoint import RunCheckpoint
+
+RNG = np.random.default_rng(0)
+TARGET = RNG.uniform(0.2, 0.8, (1, 12, 12, 3)).astype(np.float32)
+INIT = np.full((12, 12, 3), 0.5, np.float32)
+
+
+def bumpy(image):
+    """A smooth non-quadratic objective, so Adam's moments and L-BFGS's memory both matter."""
+    difference = image - TARGET
+    return {"total": tf.reduce_mean(tf.square(difference)) * 50.0 + tf.reduce_mean(tf.cos(6.0 * difference)),
+            "cos": tf.reduce_mean(tf.cos(6.0 * difference))}
+
+
+class StopAt(Callback):
+    """Raise KeyboardInterrupt after a given step, as Ctrl-C would."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step(self, info):
+        if info.step == self.step:
+            raise KeyboardInterrupt
+
+
+class SigintAt(Callback):
+    """Send a real SIGINT to this process during a step."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step(self, info):
+        if info.step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_adam_resume_is_exact(tmp_path):
+    straight = optimize_image(bumpy, INIT, optimizer="adam", steps=12, learning_rate=0.05)
+
+    checkpoint = RunCheckpoint(tmp_path / "run", every=0, fingerprint={"size": 12})
+    first = optimize_image(bumpy, INIT, optimizer="adam", steps=12, learning_rate=0.05,
+                           callbacks=[StopAt(5)], checkpoint=checkpoint)
+    assert first.reason == "interrupted" and first.steps == 5
+    assert checkpoint.exists()
+
+    resumed = optimize_image(bumpy, INIT, optimizer="adam", steps=12, learning_rate=0.05,
+                             checkpoint=RunCheckpoint(tmp_path / "run", fingerprint={"size": 12}))
+    assert resumed.reason == "done" and resumed.steps == 12 and resumed.resumed_from == 5
+    np.testing.assert_allclose(resumed.image, straight.image, atol=1e-6)
+    assert len(resumed.history["total"]) == 12
+    np.testing.assert_allclose(resumed.history["total"], straight.history["total"], rtol=1e-6)
+
+
+def test_resume_without_the_optimizer_state_would_differ(tmp_path):
+    # The check above can fail: restarting Adam from the saved image with fresh moments gives another result.
+    straight = optimize_image(bumpy, INIT, optimizer="adam", steps=12, learning_rate=0.05)
+    first = optimize_image(bumpy, INIT, optimizer="adam", steps=5, learning_rate=0.05)
+    restarted = optimize_image(bumpy, first.image, optimizer="adam", steps=7, learning_rate=0.05)
+    assert np.abs(restarted.image - straight.image).max() > 1e-3
+
+
+def test_lbfgs_resumes_from_the_saved_image_and_step(tmp_path):
+    checkpoint = RunCheckpoint(tmp_path / "run")
+    first = optimize_image(bumpy, INIT, optimizer="lbfgs", steps=20, callbacks=[StopAt(3)], checkpoint=checkpoint)
+    assert first.reason == "interrupted" and first.steps == 3
+    resumed = optimize_image(bumpy, INIT, optimizer="lbfgs", steps=20, checkpoint=RunCheckpoint(tmp_path / "run"))
+    assert resumed.resumed_from == 3 and resumed.steps > 4  # L-BFGS may converge before step 20 on this objective
+    assert len(resumed.history["total"]) == resumed.steps
+    assert resumed.history["total"][:3] == first.history["total"]
+    # L-BFGS records the loss of the point each iteration accepts: the saved image has the last recorded loss,
+    # and the resumed run's first step improves on it (a restart from INIT would be far above it).
+    saved_loss = float(bumpy(first.image[None])["total"])
+    np.testing.assert_allclose(first.history["total"][-1], saved_loss, rtol=1e-5)
+    assert resumed.history["total"][3] <= saved_loss
+    assert float(bumpy(INIT[None])["total"]) > saved_loss + 0.5
+
+
+def test_periodic_checkpoints_keep_the_latest(tmp_path):
+    checkpoint = RunCheckpoint(tmp_path / "run", every=3, keep=2)
+    optimize_image(bumpy, INIT, optimizer="adam", steps=10, checkpoint=checkpoint)
+    latest = tf.train.latest_checkpoint(str(tmp_path / "run"))
+    assert latest.endswith("ckpt-10")  # the final save
+    indexes = sorted(name for name in os.listdir(tmp_path / "run") if name.endswith(".index"))
+    assert indexes == ["ckpt-10.index", "ckpt-9.index"]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["total"]) == 10
+
+
+def test_a_finished_run_can_be_extended(tmp_path):
+    optimize_image(bumpy, INIT, optimizer="adam", steps=6, checkpoint=RunCheckpoint(tmp_path / "run"))
+    longer = optimize_image(bumpy, INIT, optimizer="adam", steps=9, checkpoint=RunCheckpoint(tmp_path / "run"))
+    assert longer.resumed_from == 6 and longer.steps == 9 and len(longer.history["total"]) == 9
+
+
+def test_other_options_are_refused(tmp_path):
+    optimize_image(bumpy, INIT, optimizer="adam", steps=2,
+                   checkpoint=RunCheckpoint(tmp_path / "run", fingerprint={"size": 12, "style": "a.png"}))
+    with pytest.raises(OptionError, match=r"made with style='a.png', this run has style='b.png'"):
+        optimize_image(bumpy, INIT, optimizer="adam", steps=4,
+                       checkpoint=RunCheckpoint(tmp_path / "run", fingerprint={"size": 12, "style": "b.png"}))
+
+
+def test_history_ahead_of_the_checkpoint_is_trimmed(tmp_path):
+    optimize_image(bumpy, INIT, optimizer="adam", steps=4, checkpoint=RunCheckpoint(tmp_path / "run"))
+    path = tmp_path / "run" / "history.json"
+    history = json.loads(path.read_text())
+    path.write_text(json.dumps({key: values + [99.0] for key, values in history.items()}))
+    resumed = optimize_image(bumpy, INIT, optimizer="adam", steps=6, checkpoint=RunCheckpoint(tmp_path / "run"))
+    assert len(resumed.history["total"]) == 6 and 99.0 not in resumed.history["total"]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_sigint_finishes_the_step_then_saves(tmp_path, optimizer):
+    checkpoint = RunCheckpoint(tmp_path / "run")
+    result = optimize_image(bumpy, INIT, optimizer=optimizer, steps=50, callbacks=[SigintAt(4)],
+                            checkpoint=checkpoint)
+    assert result.reason == "interrupted" and result.steps == 4
+    assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-4")
+    # the handler is gone afterwards: Python's default handler is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_negative_every_is_refused(tmp_path):
+    with pytest.raises(OptionError, match="checkpoint_every must be zero or positive; received -1"):
+        RunCheckpoint(tmp_path, every=-1)
