@@ -99,21 +99,26 @@ def test_periodic_checkpoints_keep_the_latest(tmp_path):
 
 
 def test_a_finished_run_can_be_extended(tmp_path):
-    optimize_image(bumpy, INIT, optimizer="adam", steps=6, checkpoint=RunCheckpoint(tmp_path / "run"))
+    optimize_image(bumpy, INIT, optimizer="adam", steps=6, checkpoint=RunCheckpoint(tmp_path / "run", every=4))
     longer = optimize_image(bumpy, INIT, optimizer="adam", steps=9, checkpoint=RunCheckpoint(tmp_path / "run"))
     assert longer.resumed_from == 6 and longer.steps == 9 and len(longer.history["total"]) == 9
 
 
+def test_a_finished_run_without_periodic_checkpoints_leaves_nothing(tmp_path):
+    optimize_image(bumpy, INIT, optimizer="adam", steps=3, checkpoint=RunCheckpoint(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+
+
 def test_other_options_are_refused(tmp_path):
     optimize_image(bumpy, INIT, optimizer="adam", steps=2,
-                   checkpoint=RunCheckpoint(tmp_path / "run", fingerprint={"size": 12, "style": "a.png"}))
+                   checkpoint=RunCheckpoint(tmp_path / "run", every=1, fingerprint={"size": 12, "style": "a.png"}))
     with pytest.raises(OptionError, match=r"made with style='a.png', this run has style='b.png'"):
         optimize_image(bumpy, INIT, optimizer="adam", steps=4,
                        checkpoint=RunCheckpoint(tmp_path / "run", fingerprint={"size": 12, "style": "b.png"}))
 
 
 def test_history_ahead_of_the_checkpoint_is_trimmed(tmp_path):
-    optimize_image(bumpy, INIT, optimizer="adam", steps=4, checkpoint=RunCheckpoint(tmp_path / "run"))
+    optimize_image(bumpy, INIT, optimizer="adam", steps=4, checkpoint=RunCheckpoint(tmp_path / "run", every=2))
     path = tmp_path / "run" / "history.json"
     history = json.loads(path.read_text())
     path.write_text(json.dumps({key: values + [99.0] for key, values in history.items()}))

@@ -27,7 +27,7 @@ class RunCheckpoint:
 
     Args:
         directory: folder of the run's checkpoints (created on the first save).
-        every: save every `every` steps; 0 saves only when the run stops (finished, Ctrl-C or divergence).
+        every: save every `every` steps and when the run finishes; 0 saves only when it is interrupted (Ctrl-C).
         keep: how many checkpoints to keep.
         fingerprint: a JSON-able dict describing the run (options that change the result). A folder made with a
             different fingerprint is refused with an `OptionError` naming the first difference.

@@ -112,7 +112,9 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
             reason = "interrupted"
         except _Diverged:
             reason = "diverged"
-        if reason != "diverged":  # a diverged run keeps its last periodic checkpoint, which had a finite loss
+        # Ctrl-C always saves; a finished run saves when periodic checkpoints were asked for (so it can be
+        # extended); a diverged run keeps its last periodic checkpoint, whose loss was finite.
+        if reason == "interrupted" or (checkpoint is not None and checkpoint.every > 0 and reason != "diverged"):
             state.save_checkpoint()
     info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.image)
     for callback in callbacks:
