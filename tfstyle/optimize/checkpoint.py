@@ -31,19 +31,23 @@ class RunCheckpoint:
         keep: how many checkpoints to keep.
         fingerprint: a JSON-able dict describing the run (options that change the result). A folder made with a
             different fingerprint is refused with an `OptionError` naming the first difference.
+        save_when_done: also save when the run finishes (default: when `every` > 0), so that it can be extended
+            or, for a level of a pyramid, skipped on resume.
 
     Example:
         >>> checkpoint = RunCheckpoint("runs/astronaut", every=50, fingerprint={"size": 512})
         >>> optimize_image(objective, init, checkpoint=checkpoint)   # Ctrl-C, then run the same line again
     """
 
-    def __init__(self, directory, every=0, keep=2, fingerprint=None):
+    def __init__(self, directory, every=0, keep=2, fingerprint=None, save_when_done=None):
         if int(every) < 0:
             raise OptionError(f"checkpoint_every must be zero or positive; received {every}")
         self.directory = pathlib.Path(directory)
         self.every = int(every)
         self.keep = max(1, int(keep))
-        self.fingerprint = dict(fingerprint or {})
+        self.save_when_done = self.every > 0 if save_when_done is None else bool(save_when_done)
+        # as it will read back from run.json (tuples become lists), so that comparisons are like for like
+        self.fingerprint = json.loads(json.dumps(fingerprint or {}, default=str))
         self._manager = None
         self._checkpoint = None
 

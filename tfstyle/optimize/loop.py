@@ -112,9 +112,10 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
             reason = "interrupted"
         except _Diverged:
             reason = "diverged"
-        # Ctrl-C always saves; a finished run saves when periodic checkpoints were asked for (so it can be
-        # extended); a diverged run keeps its last periodic checkpoint, whose loss was finite.
-        if reason == "interrupted" or (checkpoint is not None and checkpoint.every > 0 and reason != "diverged"):
+        # Ctrl-C always saves; a finished run saves if its checkpoint asks for it (periodic checkpoints, levels of
+        # a pyramid); a diverged run keeps its last periodic checkpoint, whose loss was finite.
+        if reason == "interrupted" or (checkpoint is not None and checkpoint.save_when_done
+                                       and reason != "diverged"):
             state.save_checkpoint()
     info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.image)
     for callback in callbacks:
