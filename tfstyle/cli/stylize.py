@@ -1,5 +1,6 @@
 """`tfstyle stylize CONTENT STYLE [STYLE ...] -o OUT`: optimization-based style transfer."""
 
+import argparse
 import os
 import sys
 
@@ -59,6 +60,10 @@ def add_parser(subparsers):
                        help="one weight per style image, e.g. 3,7")
     group.add_argument("--style-scale", type=parsing.positive_float, default=DEFAULTS["style_scale"],
                        help="style images are resized to style-scale x size (default %(default)s)")
+    group.add_argument("--style-masks", type=_mask_list, metavar="MASK[,MASK...]",
+                       help="spatial control: one mask per style image (white = that style, black = none), or "
+                            "one label image whose colours, darkest first, are the styles' regions (one extra, "
+                            "darkest colour = no style); unmasked areas keep the content")
     group.add_argument("--preserve-colors", choices=("luminance", "histogram", "coral"),
                        help="keep the content's colours: luminance-only transfer, or recolour the style to the "
                             "content's colours by histogram matching or CORAL before the transfer")
@@ -75,6 +80,14 @@ def add_parser(subparsers):
     return parser
 
 
+def _mask_list(text):
+    """`a.png,b.png` → ["a.png", "b.png"]."""
+    paths = [part.strip() for part in text.split(",") if part.strip()]
+    if not paths:
+        raise argparse.ArgumentTypeError("expected comma-separated mask images")
+    return paths
+
+
 def run(args):
     from tfstyle.cli.runtime import import_tensorflow_quietly
     from tfstyle.errors import OptionError
@@ -87,6 +100,9 @@ def run(args):
     if args.style_blend_weights is not None and len(args.style_blend_weights) != len(args.style):
         raise OptionError(f"--style-blend-weights has {len(args.style_blend_weights)} values for "
                           f"{len(args.style)} style images")
+    if args.style_masks is not None and len(args.style_masks) not in (1, len(args.style)):
+        raise OptionError(f"--style-masks has {len(args.style_masks)} images for {len(args.style)} style images; "
+                          f"give one mask per style image or a single label image")
     callbacks = []
     if args.print_every:
         callbacks.append(PrintLosses(args.print_every))
@@ -98,8 +114,9 @@ def run(args):
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
-        style_scale=args.style_scale, preserve_colors=args.preserve_colors, logdir=args.logdir,
-        log_images_every=args.log_images_every, callbacks=callbacks, progress=not args.no_progress)
+        style_scale=args.style_scale, preserve_colors=args.preserve_colors, style_masks=args.style_masks,
+        logdir=args.logdir, log_images_every=args.log_images_every, callbacks=callbacks,
+        progress=not args.no_progress)
     path = save_image(args.output, result.image)
     info = result.info
     history = result.history

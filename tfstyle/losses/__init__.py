@@ -22,6 +22,8 @@ from tfstyle.losses.style import (
     MeanStdStyleLoss,
     MMDStyleLoss,
     gram_style_loss,
+    masked_gram_style_loss,
+    masked_mean_std_style_loss,
     mean_std_style_loss,
     mmd_style_loss,
 )
@@ -73,6 +75,8 @@ __all__ = [
     "content_loss",
     "get",
     "gram_style_loss",
+    "masked_gram_style_loss",
+    "masked_mean_std_style_loss",
     "mean_std_style_loss",
     "mmd_style_loss",
     "total_variation_loss",

@@ -1,10 +1,13 @@
 """Perceptual losses: content and style terms computed on the features of one or several backbones."""
 
 import keras
+import numpy as np
 from keras import ops
 
+from tfstyle.errors import OptionError
 from tfstyle.losses.content import ContentLoss
-from tfstyle.losses.style import GramStyleLoss
+from tfstyle.losses.style import MASKS_UNSUPPORTED, GramStyleLoss
+from tfstyle.ops.masks import resize_mask
 
 # Below this, a target's energy is treated as zero (a layer that is dead for this image) and left unscaled.
 _TINY = 1e-12
@@ -43,6 +46,18 @@ class PerceptualLoss:
     ResNet50 and losses of several backbones can be added with meaningful weights. The papers' raw values are
     obtained with `normalize=False`.
 
+    Spatial control (Gatys et al. 2017), with `set_styles(..., masks=...)`: style k applies to the region given by
+    its mask m_k (image resolution, values in [0, 1]). At every style layer the mask is resized to the layer's grid
+    by area averaging (`tfstyle.ops.resize_mask`) and style k's term becomes
+    `a_k · L_k(G_{m_k})`: the style loss of the region's own statistics (mask-weighted Gram `Σ m_i f_i f_iᵀ / Σ m_i`
+    or mask-weighted mean/std, see `GramStyleLoss.compare_masked`) against the statistics of the whole style image,
+    times the region's share of the layer's positions `a_k = mean(m_k)`. That factor makes each pixel of a region
+    feel the same style pull as in an unmasked run whatever the region's size (the gradient at position i is m_i
+    times the unmasked loss's gradient form, divided by M, not by the region's size), so a region covering 5% of the
+    image is not stylized 20× harder per pixel; an empty region contributes exactly 0. Positions outside every mask
+    only get the content and TV terms. With an all-ones mask for a single style the loss equals the unmasked loss.
+    Only losses with `supports_masks` (Gram, mean/std) accept masks.
+
     Args:
         extractor: a `tfstyle.backbones.FeatureExtractor` that returns at least every layer used here.
         content_layers: `{layer: weight}`, a list of names or None (the backbone's defaults).
@@ -77,6 +92,7 @@ class PerceptualLoss:
         self.normalize = normalize
         self._content_targets = None
         self._style_targets = None
+        self._style_masks = None
 
     @property
     def layers(self):
@@ -97,24 +113,36 @@ class PerceptualLoss:
             name: self._target(self.content_loss, features[name]) for name in self.content_layers
         }
 
-    def set_styles(self, images, blend_weights=None):
-        """Compute the style targets of one or several style images.
+    def set_styles(self, images, blend_weights=None, masks=None):
+        """Compute the style targets of one or several style images, optionally each for its own region.
 
         Args:
             images: a list of RGB batches (1, H_k, W_k, 3) in [0, 1]; sizes may differ.
-            blend_weights: one positive weight per image (rescaled to sum to 1); default equal.
+            blend_weights: one positive weight per image (rescaled to sum to 1; with `masks`, to a mean of 1, so
+                that equal weights give every region the strength of a single-style run); default equal.
+            masks: None (every style applies to the whole image), or one mask per style image as an array
+                (K, H, W) in [0, 1] at the resolution of the images this loss will be called on (see
+                `tfstyle.masks.load_style_masks`); the style targets are still computed on the whole style images.
         """
         if blend_weights is None:
             blend_weights = [1.0] * len(images)
         if len(blend_weights) != len(images) or any(w < 0 for w in blend_weights) or sum(blend_weights) <= 0:
             raise ValueError(f"need one non-negative blend weight per style image; received {list(blend_weights)} "
                              f"for {len(images)} images")
-        total = float(sum(blend_weights))
+        if masks is not None:
+            masks = np.asarray(masks, dtype=np.float32)
+            if masks.ndim != 3 or len(masks) != len(images):
+                raise ValueError(f"need one (H, W) mask per style image; received masks of shape {masks.shape} for "
+                                 f"{len(images)} images")
+            if not getattr(self.style_loss, "supports_masks", False):
+                raise OptionError(MASKS_UNSUPPORTED)
+        total = float(sum(blend_weights)) / (len(images) if masks is not None else 1)
         self._style_targets = []
         for image, blend in zip(images, blend_weights):
             features = self.extractor(image)
             targets = {name: self._target(self.style_loss, features[name]) for name in self.style_layers}
             self._style_targets.append((float(blend) / total, targets))
+        self._style_masks = None if masks is None else masks[..., None]
 
     def __call__(self, image, features=None):
         """Weighted loss terms of an image batch, as scalars.
@@ -132,15 +160,34 @@ class PerceptualLoss:
             target, scale = self._content_targets[name]
             value = ops.mean(self.content_loss.compare(features[name], target))
             terms[f"content/{name}"] = (self.content_weight * layer_weight * scale) * value
+        if self._style_masks is not None and tuple(image.shape[1:3]) != self._style_masks.shape[1:3]:
+            raise ValueError(f"the style masks are {self._style_masks.shape[1:3]} but the image is "
+                             f"{tuple(image.shape[1:3])}; masks must have the image's height and width")
         for name, layer_weight in self.style_layers.items():
             value = 0.0
-            for blend, targets in self._style_targets:
-                target, scale = targets[name]
-                value = value + (blend * scale) * ops.mean(self.style_loss.compare(features[name], target))
+            if self._style_masks is None:
+                for blend, targets in self._style_targets:
+                    target, scale = targets[name]
+                    value = value + (blend * scale) * ops.mean(self.style_loss.compare(features[name], target))
+            else:
+                value = self._masked_style_term(name, features[name])
             terms[f"style/{name}"] = (self.style_weight * layer_weight) * value
         terms["content"] = sum(terms[f"content/{name}"] for name in self.content_layers)
         terms["style"] = sum(terms[f"style/{name}"] for name in self.style_layers)
         return terms
+
+    def _masked_style_term(self, name, features):
+        """`Σ_k b_k · scale_k · a_k · L_k(region k)` at one layer (see the class docstring)."""
+        # The masks are numpy arrays: resized once per layer while the objective is traced, a constant afterwards.
+        masks = resize_mask(self._style_masks, tuple(features.shape[1:3]))
+        value = 0.0
+        for k, (blend, targets) in enumerate(self._style_targets):
+            target, scale = targets[name]
+            mask = ops.cast(masks[k:k + 1], features.dtype)
+            coverage = ops.mean(mask)
+            value = value + (blend * scale) * coverage * ops.mean(
+                self.style_loss.compare_masked(features, target, mask))
+        return value
 
 
 class MultiBackboneLoss:
@@ -168,9 +215,9 @@ class MultiBackboneLoss:
         for loss in self.losses.values():
             loss.set_content(image)
 
-    def set_styles(self, images, blend_weights=None):
+    def set_styles(self, images, blend_weights=None, masks=None):
         for loss in self.losses.values():
-            loss.set_styles(images, blend_weights)
+            loss.set_styles(images, blend_weights, masks)
 
     def __call__(self, image):
         terms = {"content": 0.0, "style": 0.0}

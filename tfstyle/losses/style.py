@@ -3,10 +3,14 @@
 import keras
 from keras import ops
 
+from tfstyle.errors import OptionError
 from tfstyle.losses.base import FeatureComparisonLoss
 from tfstyle.ops.gram import gram_matrix
+from tfstyle.ops.masks import masked_gram_matrix, masked_mean_std
 from tfstyle.ops.mmd import _check_kernel_options, flatten_positions, mmd2
 from tfstyle.ops.moments import mean_std
+
+MASKS_UNSUPPORTED = "style_masks support the gram and meanstd style losses"
 
 
 def gram_style_loss(features, target_gram):
@@ -103,12 +107,80 @@ def mean_std_style_loss(features, target, epsilon=1e-5):
     return ops.mean(ops.square(mean - target_mean), axis=-1) + ops.mean(ops.square(std - target_std), axis=-1)
 
 
+def masked_gram_style_loss(features, target_gram, mask):
+    """Gram style loss of one region of the features (Gatys et al. 2017's guided Gram loss, normalised).
+
+    `L = ¼ · (1/C²) Σ_{c,d} (G_m − A)²` with `G_m = masked_gram_matrix(features, mask) = Σ_i m_i f_i f_iᵀ / Σ_i m_i`,
+    the normalised Gram of the positions inside the region, and A the target's (whole-image) normalised Gram. With an
+    all-ones mask this is `gram_style_loss(features, target_gram)` exactly. The value does not depend on the
+    region's size; `tfstyle.losses.PerceptualLoss` weights it by the region's share of the positions.
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target_gram: normalised target Gram matrix, shape (B, C, C) or (1, C, C).
+        mask: region weights at the features' resolution, shape (B, H, W, 1) or (1, H, W, 1), in [0, 1]
+            (see `tfstyle.ops.resize_mask`).
+
+    Returns:
+        Tensor of shape (B,).
+
+    Example:
+        >>> import numpy as np
+        >>> features = np.array([[[[1.0, 0.0], [0.0, 1.0]]]])   # region = first position: G_m = [[1, 0], [0, 0]]
+        >>> masked_gram_style_loss(features, np.zeros((1, 2, 2)), np.array([[[[1.0], [0.0]]]])).numpy()
+        array([0.0625])
+
+    Reference:
+        Gatys, Ecker, Bethge, Hertzmann & Shechtman, "Controlling Perceptual Factors in Neural Style Transfer",
+        CVPR 2017 (eq. 5–6).
+    """
+    features = ops.convert_to_tensor(features)
+    target_gram = ops.convert_to_tensor(target_gram, dtype=features.dtype)
+    return 0.25 * ops.mean(ops.square(masked_gram_matrix(features, mask) - target_gram), axis=(1, 2))
+
+
+def masked_mean_std_style_loss(features, target, mask, epsilon=1e-5):
+    """Channel-statistics style loss of one region: `mean_std_style_loss` with mask-weighted means and deviations.
+
+    `L = (1/C) Σ_c (μ_c − μ'_c)² + (1/C) Σ_c (σ_c − σ'_c)²` with μ, σ from `tfstyle.ops.masked_mean_std` (the
+    region's weighted statistics) and μ', σ' the target's whole-image statistics. An all-ones mask gives
+    `mean_std_style_loss(features, target)`.
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target: tuple `(mean, std)` of target statistics, each (B, C) or (1, C).
+        mask: region weights at the features' resolution, shape (B, H, W, 1) or (1, H, W, 1), in [0, 1].
+        epsilon: ε of `masked_mean_std` for the features.
+
+    Returns:
+        Tensor of shape (B,).
+
+    Example:
+        >>> import numpy as np
+        >>> features = np.array([[[[1.0], [3.0], [100.0]]]])     # region: μ = 2, σ = 1
+        >>> mask = np.array([[[[1.0], [1.0], [0.0]]]])
+        >>> masked_mean_std_style_loss(features, (np.zeros((1, 1)), np.zeros((1, 1))), mask, epsilon=0.0).numpy()
+        array([5.])
+
+    Reference:
+        Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017 (sec. 4.2), with the region weights of
+        Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer", CVPR 2017.
+    """
+    features = ops.convert_to_tensor(features)
+    target_mean, target_std = target
+    target_mean = ops.convert_to_tensor(target_mean, dtype=features.dtype)
+    target_std = ops.convert_to_tensor(target_std, dtype=features.dtype)
+    mean, std = masked_mean_std(features, mask, epsilon)
+    return ops.mean(ops.square(mean - target_mean), axis=-1) + ops.mean(ops.square(std - target_std), axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
 class GramStyleLoss(FeatureComparisonLoss):
     """Gram style loss of Gatys et al. with normalised Gram matrices (see `gram_style_loss`).
 
     representation: the normalised Gram matrix (B, C, C); compare: `¼·mean((G − A)²)` per sample, equal to the
-    paper's `E_l = Σ(Ĝ − Â)²/(4N²M²)` with unnormalised Grams.
+    paper's `E_l = Σ(Ĝ − Â)²/(4N²M²)` with unnormalised Grams. compare_masked: the same for one region of the
+    features (`masked_gram_style_loss`), used for spatial control with style masks.
 
     Args:
         name: name of the loss.
@@ -127,6 +199,8 @@ class GramStyleLoss(FeatureComparisonLoss):
         Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016 (eq. 4).
     """
 
+    supports_masks = True
+
     def __init__(self, name="gram_style_loss", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
 
@@ -135,6 +209,10 @@ class GramStyleLoss(FeatureComparisonLoss):
 
     def compare(self, features, target):
         return gram_style_loss(features, target)
+
+    def compare_masked(self, features, target, mask):
+        """`compare` restricted to the region `mask` (B or 1, H, W, 1) of the features."""
+        return masked_gram_style_loss(features, target, mask)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -179,9 +257,14 @@ class MMDStyleLoss(FeatureComparisonLoss):
         >>> loss.compare(np.random.rand(1, 16, 16, 8), target).shape
         TensorShape([1])
 
+    Style masks (spatial control) are not supported: a weighted version of the block estimator would need weighted
+    blocks of positions; `compare_masked` raises `OptionError`. Use the Gram or mean/std loss with masks.
+
     Reference:
         Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017.
     """
+
+    supports_masks = False
 
     def __init__(
         self,
@@ -221,6 +304,9 @@ class MMDStyleLoss(FeatureComparisonLoss):
             seed=self.seed,
         )
 
+    def compare_masked(self, features, target, mask):
+        raise OptionError(MASKS_UNSUPPORTED)
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -238,7 +324,8 @@ class MMDStyleLoss(FeatureComparisonLoss):
 class MeanStdStyleLoss(FeatureComparisonLoss):
     """Channel-statistics (BN-statistics / AdaIN) style loss (see `mean_std_style_loss`).
 
-    representation: `(mean, std)` of the target, each (B, C); compare: `mean_c (Δμ)² + mean_c (Δσ)²` per sample.
+    representation: `(mean, std)` of the target, each (B, C); compare: `mean_c (Δμ)² + mean_c (Δσ)²` per sample;
+    compare_masked: the same with the region's mask-weighted statistics (`masked_mean_std_style_loss`).
 
     Args:
         epsilon: ε added to the variance before the square root.
@@ -257,6 +344,8 @@ class MeanStdStyleLoss(FeatureComparisonLoss):
         Li, Wang, Liu & Hou, "Demystifying Neural Style Transfer", IJCAI 2017 (sec. 4.2).
     """
 
+    supports_masks = True
+
     def __init__(self, epsilon=1e-5, name="mean_std_style_loss", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.epsilon = epsilon
@@ -266,6 +355,10 @@ class MeanStdStyleLoss(FeatureComparisonLoss):
 
     def compare(self, features, target):
         return mean_std_style_loss(features, target, self.epsilon)
+
+    def compare_masked(self, features, target, mask):
+        """`compare` restricted to the region `mask` (B or 1, H, W, 1) of the features."""
+        return masked_mean_std_style_loss(features, target, mask, self.epsilon)
 
     def get_config(self):
         config = super().get_config()

@@ -55,8 +55,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"], content_layers=None,
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
-            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, logdir=None,
-            log_images_every=50, callbacks=(), progress=True, verbose=True):
+            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, style_masks=None,
+            logdir=None, log_images_every=50, callbacks=(), progress=True, verbose=True):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
     The output image is optimized so that its features on a frozen backbone match the content image's features
@@ -91,6 +91,13 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             content's chroma put back afterwards); `"histogram"` or `"coral"` recolour the style images to the
             content's colour distribution before the transfer. None: the style's colours.
         normalize: normalise every layer term by its target's energy (False: the papers' raw values).
+        style_masks: spatial control (Gatys et al. 2017): one mask per style image (anything `load_image`
+            accepts; white = the style applies, grey = a soft weight, black = not there), or a single label image
+            whose distinct colours, sorted by luminance, are the regions of styles 1…K (with K + 1 colours the
+            darkest region gets no style). Positions no mask covers get only content and TV; each style's
+            statistics are taken over its region only, the targets over the whole style image. Masks are resized
+            to the output (see `tfstyle.masks.load_style_masks`); blend weights are then rescaled to a mean of 1,
+            so each region gets a single style's strength. Gram and mean/std style losses only.
         logdir: write TensorBoard summaries there: every loss term and layer term each step, the image every
             `log_images_every` steps, the inputs and the run's options (see `tfstyle.logging.TensorBoardLogger`).
         log_images_every: steps between image summaries when `logdir` is set.
@@ -147,6 +154,12 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling but the "
                               f"backbone needs at least {min_side}; increase size or style_scale")
 
+    masks = None
+    if style_masks is not None:
+        from tfstyle.masks import load_style_masks
+
+        masks = load_style_masks(style_masks, len(styles), content_image.shape[:2], style_loss)
+
     original_content = content_image
     content_image, style_images = _prepare_colours(preserve_colors, content_image, style_images)
 
@@ -164,7 +177,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     criterion = (perceptual[name] if len(perceptual) == 1
                  else MultiBackboneLoss(perceptual, backbone_weights))
     criterion.set_content(content_image[None])
-    criterion.set_styles([image[None] for image in style_images], style_blend_weights)
+    criterion.set_styles([image[None] for image in style_images], style_blend_weights, masks=masks)
 
     def objective(image):
         terms = criterion(image)
