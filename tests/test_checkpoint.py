@@ -140,3 +140,60 @@ def test_sigint_finishes_the_step_then_saves(tmp_path, optimizer):
 def test_negative_every_is_refused(tmp_path):
     with pytest.raises(OptionError, match="checkpoint_every must be zero or positive; received -1"):
         RunCheckpoint(tmp_path, every=-1)
+
+
+# --- stylize: checkpoint_dir / resume ----------------------------------------------------------------------------
+
+def smooth(height, width, seed):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    phase = rng.uniform(0, 6, 3)
+    image = np.stack([np.sin(7 * xx + phase[k]) * np.cos(5 * yy - phase[k]) for k in range(3)], axis=-1)
+    return np.clip(0.5 + 0.4 * image, 0, 1).astype(np.float32)
+
+
+CONTENT, STYLE = smooth(36, 48, 0), smooth(48, 48, 1)
+TINY = {"backbone": "vgg16", "weights": None, "size": 48, "optimizer": "adam", "learning_rate": 0.05,
+        "progress": False, "verbose": False}
+
+
+def test_stylize_resume_is_exact(tmp_path):
+    import tfstyle
+
+    straight = tfstyle.stylize(CONTENT, STYLE, steps=8, **TINY)
+    first = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(3)], **TINY)
+    assert first.info["reason"] == "interrupted" and first.info["steps"] == 3
+    resumed = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", resume=True, **TINY)
+    assert resumed.info["resumed_from"] == 3 and resumed.info["steps"] == 8
+    np.testing.assert_allclose(resumed.image, straight.image, atol=1e-5)
+    np.testing.assert_allclose(resumed.history["style"], straight.history["style"], rtol=1e-5)
+
+
+def test_stylize_pyramid_resume_skips_finished_levels(tmp_path):
+    import tfstyle
+
+    options = dict(TINY, sizes=[44, 64], steps=[3, 3])
+    straight = tfstyle.stylize(CONTENT, STYLE, **options)
+    first = tfstyle.stylize(CONTENT, STYLE, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(5)], **options)
+    assert first.info["steps"] == 5
+    assert sorted(path.name for path in (tmp_path / "ck").iterdir()) == ["level1_44px", "level2_64px"]
+    resumed = tfstyle.stylize(CONTENT, STYLE, checkpoint_dir=tmp_path / "ck", resume=True, **options)
+    assert resumed.info["resumed_from"] == 5 and resumed.info["steps"] == 6
+    assert len(resumed.history["total"]) == 6
+    np.testing.assert_allclose(resumed.image, straight.image, atol=1e-5)
+
+
+def test_stylize_checkpoint_folder_rules(tmp_path):
+    import tfstyle
+
+    tfstyle.stylize(CONTENT, STYLE, steps=4, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(2)], **TINY)
+    with pytest.raises(OptionError, match=r"already holds a checkpoint; resume it \(resume=True, --resume\) or "
+                                          r"choose another checkpoint folder"):
+        tfstyle.stylize(CONTENT, STYLE, steps=4, checkpoint_dir=tmp_path / "ck", **TINY)
+    with pytest.raises(OptionError, match=r"was made with style_weight=10.0, this run has style_weight=3.0"):
+        tfstyle.stylize(CONTENT, STYLE, steps=4, checkpoint_dir=tmp_path / "ck", resume=True, style_weight=3.0,
+                        **TINY)
+    with pytest.raises(OptionError, match=r"was made with styles=\['array\[48, 48, 3\]:"):
+        tfstyle.stylize(CONTENT, CONTENT, steps=4, checkpoint_dir=tmp_path / "ck", resume=True, **TINY)
+    with pytest.raises(OptionError, match="resume needs checkpoint_dir"):
+        tfstyle.stylize(CONTENT, STYLE, steps=4, resume=True, **TINY)

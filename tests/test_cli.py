@@ -350,3 +350,94 @@ def test_layer_choice_reads_names_and_weights():
     assert layer_choice("block1_conv1:1,block2_conv1:3") == {"block1_conv1": 1.0, "block2_conv1": 3.0}
     with pytest.raises(argparse.ArgumentTypeError):
         layer_choice("block1_conv1:x")
+
+
+# --- stylize: pyramid, report, checkpoints ---------------------------------------------------------------------------
+
+def test_stylize_pyramid_and_report(capsys, images):
+    import json
+
+    content, style, out = images
+    target, report = out / "result.png", out / "report.json"
+    args = ["stylize", str(content), str(style), "-o", str(target), "--backbone", "vgg16_hed", "--sizes", "48,64",
+            "--steps", "2,1", "--no-progress", "--report", str(report)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"wrote {target}  (3 steps, ")
+    assert "metrics on vgg16_hed: style_gram " in captured.out
+    data = json.loads(report.read_text())
+    assert data["info"]["sizes"] == [48, 64] and data["info"]["level_steps"] == [2, 1]
+    assert data["info"]["steps"] == 3 and data["output"] == str(target)
+    assert set(data["info"]["metrics"]) >= {"style_gram", "content", "ssim", "psnr"}
+    assert set(data["final_terms"]) >= {"total", "content", "style", "tv"}
+    assert data["options"]["sizes"] == [48, 64]
+    assert sorted(path.name for path in out.iterdir()) == ["report.json", "result.png"]  # no checkpoint left
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sizes", "64,48"], "argument --sizes: sizes must increase from coarse to fine, got '64,48'"),
+    (["--sizes", "64,x"], "argument --sizes: expected a whole number, got 'x'"),
+    (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
+    (["--sizes", "48,64", "--steps", "1,2,3"], "got 3 step counts for 2 sizes [48, 64]"),
+    (["--checkpoint-every", "-1"], "argument --checkpoint-every: must be at least 0, got -1"),
+])
+def test_stylize_pyramid_option_errors(capsys, images, args, message):
+    content, style, out = images
+    try:
+        code = main(["stylize", str(content), str(style), "-o", str(out / "o.png"), "--backbone", "vgg16_hed",
+                     "--no-progress", *args])
+    except SystemExit as exit:  # argparse errors leave through SystemExit
+        code = exit.code
+    assert code == 2
+    assert error_line(capsys) == f"tfstyle stylize: error: {message}" + (" (see --help)" if "argument" in message
+                                                                          else "")
+    assert list(out.iterdir()) == []
+
+
+def test_stylize_refuses_an_existing_checkpoint_without_resume(capsys, images):
+    content, style, out = images
+    base = ["stylize", str(content), str(style), "-o", str(out / "o.png"), "--optimizer", "adam", *TINY_RUN,
+            "--checkpoint-every", "2", "--no-metrics"]
+    assert main(base) == 0
+    assert (out / "o.checkpoint" / "run.json").is_file()
+    capsys.readouterr()
+    assert main(base) == 2
+    assert error_line(capsys) == (f"tfstyle stylize: error: {out / 'o.checkpoint'} already holds a checkpoint; "
+                                  f"resume it (resume=True, --resume) or choose another checkpoint folder")
+    # a finished run with periodic checkpoints can be extended
+    assert main([*base, "--resume", "--steps", "5"]) == 0
+    assert "(5 steps, " in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_then_resume_continues(tmp_path, images):
+    """As a user would: start a run, press Ctrl-C, run the same command with --resume."""
+    import os
+    import signal
+    import time
+
+    content, style, out = images
+    target = out / "o.png"
+    command = [sys.executable, "-m", "tfstyle.cli.main", "stylize", str(content), str(style), "-o", str(target),
+               "--backbone", "vgg16_hed", "--size", "64", "--steps", "400", "--optimizer", "adam",
+               "--print-every", "1", "--no-progress", "--no-metrics"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TFSTYLE_OFFLINE": "1"})
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
+        if line.startswith("step 5/") or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted after ") and "--resume" in last
+    stopped = int(last.split()[2])
+    assert 5 <= stopped < 400
+    assert target.is_file() and (out / "o.checkpoint" / "history.json").is_file()
+
+    resumed = subprocess.run([*command[:command.index("400")], f"{stopped + 3}", *command[command.index("400") + 1:],
+                              "--resume"], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "TFSTYLE_OFFLINE": "1"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({stopped + 3} steps, " in resumed.stdout and f"resumed at step {stopped}" in resumed.stdout

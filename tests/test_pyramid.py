@@ -1,7 +1,9 @@
 """Coarse-to-fine planning (`tfstyle.optimize.pyramid`) and the pyramid run of `stylize`."""
 
+import numpy as np
 import pytest
 
+import tfstyle
 from tfstyle.errors import OptionError
 from tfstyle.optimize import Callback, StepInfo
 from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
@@ -81,3 +83,57 @@ def test_level_callback_ends_when_an_early_level_is_interrupted():
     wrapped.on_step(info(1, 5))
     wrapped.on_end(info(1, 5), "interrupted")
     assert recorder.events[-1] == ("end", 1, "interrupted")
+
+
+# --- stylize with sizes ------------------------------------------------------------------------------------------
+
+def smooth(height, width, seed):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    phase = rng.uniform(0, 6, 3)
+    image = np.stack([np.sin(7 * xx + phase[k]) * np.cos(5 * yy - phase[k]) for k in range(3)], axis=-1)
+    return np.clip(0.5 + 0.4 * image, 0, 1).astype(np.float32)
+
+
+TINY = {"backbone": "vgg16", "weights": None, "progress": False, "verbose": False}
+
+
+class Images(Callback):
+    def __init__(self):
+        self.images = {}
+
+    def on_step(self, info):
+        self.images[info.step] = info.image.copy()
+
+
+def test_stylize_runs_the_levels_in_order():
+    content, style = smooth(48, 64, 0), smooth(64, 64, 1)
+    recorder, images = Recorder(), Images()
+    result = tfstyle.stylize(content, style, sizes=[48, 64], steps=[3, 2], optimizer="adam", learning_rate=0.05,
+                             callbacks=[recorder, images], **TINY)
+    assert result.info["sizes"] == [48, 64] and result.info["level_steps"] == [3, 2]
+    assert result.info["steps"] == 5 and result.info["reason"] == "done"
+    assert result.image.shape == (48, 64, 3)
+    assert len(result.history["total"]) == 5
+    assert recorder.events[0] == ("begin", 5) and recorder.events[-1] == ("end", 5, "done")
+    assert [event[1] for event in recorder.events if event[0] == "step"] == [1, 2, 3, 4, 5]
+    # the coarse level worked at 48 px, the fine level started from its result upsampled to 64 px
+    assert images.images[3].shape == (36, 48, 3) and images.images[4].shape == (48, 64, 3)
+    upsampled = tfstyle.io.resize_image(images.images[3], size=(48, 64))
+    content_64 = tfstyle.io.resize_image(content, size=(48, 64))
+    assert np.abs(upsampled - content_64).max() > 0.1  # level 1 moved away from the content ...
+    assert np.abs(images.images[4] - upsampled).max() < 0.07  # ... and level 2 began there (one Adam step away)
+
+
+def test_stylize_auto_sizes_and_a_single_level():
+    content, style = smooth(48, 64, 0), smooth(64, 64, 1)
+    single = tfstyle.stylize(content, style, size=64, steps=2, sizes=None, **TINY)
+    assert single.info["sizes"] == [64] and single.info["steps"] == 2
+    with pytest.raises(OptionError, match=r"got 2 step counts for 1 sizes \[64\]"):
+        tfstyle.stylize(content, style, size=64, steps=[2, 2], **TINY)
+
+
+def test_pyramid_checks_the_coarsest_level_first():
+    with pytest.raises(OptionError, match=r"the output is 16x12 pixels at pyramid size 16 but vgg16 needs at least "
+                                          r"32 on each side; increase size"):
+        tfstyle.stylize(smooth(48, 64, 0), smooth(64, 64, 1), sizes=[16, 64], steps=1, **TINY)

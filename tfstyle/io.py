@@ -230,6 +230,35 @@ def save_image(path, image, *, quality=95):
     return path
 
 
+def save_json(path, value):
+    """Write `value` as indented JSON to `path` atomically (temporary file + rename); returns the path.
+
+    Values JSON cannot represent (NumPy scalars, paths) are written as their `str`. Errors are `OptionError`s
+    with one line.
+    """
+    import json
+
+    path = pathlib.Path(path)
+    text = json.dumps(value, indent=2, default=_json_default) + "\n"
+    try:
+        fd, tmp_name = tempfile.mkstemp(suffix=".json", prefix=f".{path.stem}.", dir=path.parent)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.replace(tmp_name, path)
+    except OSError as e:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp_name)
+        raise OptionError(f"cannot write {path} ({_reason(e)})") from None
+    return path
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
 # --- loading helpers ---
 
 

@@ -47,6 +47,30 @@ def positive_float(text):
     return value
 
 
+def positive_int_list(text):
+    """`300,100` → [300, 100] (whole numbers >= 1)."""
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}")
+    return [positive_int(value) for value in values]
+
+
+def steps_choice(text):
+    """`500` (every pyramid level) or `300,100` (one count per level)."""
+    values = positive_int_list(text)
+    return values[0] if len(values) == 1 and "," not in text else values
+
+
+def sizes_choice(text):
+    """`auto` or increasing sizes `256,512,1024`."""
+    if text.strip() == "auto":
+        return "auto"
+    values = positive_int_list(text)
+    if any(later <= earlier for earlier, later in zip(values, values[1:])):
+        raise argparse.ArgumentTypeError(f"sizes must increase from coarse to fine, got {text!r}")
+    return values
+
+
 def float_list(text):
     """`3,7` → [3.0, 7.0]."""
     try:
@@ -92,15 +116,19 @@ def backbone_choice(text):
     return weights
 
 
-def check_output_path(path):
-    """Fail before a long run when the output cannot be written: unknown extension or missing folder."""
+def check_output_path(path, formats=None):
+    """Fail before a long run when the output cannot be written: unknown extension or missing folder.
+
+    `formats`: allowed extensions (default: the image formats `save_image` writes).
+    """
     from tfstyle.errors import ImageError
     from tfstyle.io import OUTPUT_FORMATS
 
+    formats = OUTPUT_FORMATS if formats is None else formats
     extension = os.path.splitext(path)[1].lower()
-    if extension not in OUTPUT_FORMATS:
+    if extension not in formats:
         raise ImageError(f"unsupported output format {extension or '(none)'!r} "
-                         f"(use {', '.join(OUTPUT_FORMATS)}): {path}")
+                         f"(use {', '.join(formats)}): {path}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ImageError(f"output folder does not exist: {folder}")

@@ -22,8 +22,13 @@ def add_parser(subparsers):
     group = parser.add_argument_group("size and optimization")
     group.add_argument("--size", type=parsing.positive_int, default=DEFAULTS["size"],
                        help="long side of the output in pixels (default %(default)s)")
-    group.add_argument("--steps", type=parsing.positive_int, default=DEFAULTS["steps"],
-                       help="L-BFGS iterations or Adam steps (default %(default)s)")
+    group.add_argument("--steps", type=parsing.steps_choice, default=DEFAULTS["steps"],
+                       help="L-BFGS iterations or Adam steps (default %(default)s); with --sizes, per level or "
+                            "one count per level such as 300,100")
+    group.add_argument("--sizes", type=parsing.sizes_choice,
+                       help="coarse-to-fine pyramid: increasing long sides ending at the output size, e.g. "
+                            "256,512,1024 (then --size is ignored), or auto (halve --size down to 256); each level "
+                            "starts from the previous result, upsampled")
     group.add_argument("--optimizer", choices=("lbfgs", "adam"), default=DEFAULTS["optimizer"],
                        help="default %(default)s")
     group.add_argument("--learning-rate", type=parsing.positive_float, default=DEFAULTS["learning_rate"],
@@ -75,7 +80,18 @@ def add_parser(subparsers):
     group.add_argument("--logdir", help="write TensorBoard summaries (every loss term, images, options) to this folder")
     group.add_argument("--log-images-every", type=parsing.non_negative_int, default=50,
                        help="steps between images in TensorBoard (default %(default)s; 0: only the last)")
+    group.add_argument("--report", metavar="PATH.json",
+                       help="also write the run's report (options, time, steps, final loss terms, metrics) as JSON")
+    group.add_argument("--no-metrics", action="store_true",
+                       help="do not score the result (style/content distances, SSIM, PSNR) at the end")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    group = parser.add_argument_group("checkpoints")
+    group.add_argument("--checkpoint-dir",
+                       help="folder for checkpoints (default: OUTPUT's name + .checkpoint); Ctrl-C always saves one")
+    group.add_argument("--checkpoint-every", type=parsing.non_negative_int, default=0,
+                       help="also save a checkpoint every N steps (default 0: only on Ctrl-C)")
+    group.add_argument("--resume", action="store_true",
+                       help="continue the run saved in the checkpoint folder (same options; --steps may be larger)")
     parser.set_defaults(run=run)
     return parser
 
@@ -103,6 +119,9 @@ def run(args):
     if args.style_masks is not None and len(args.style_masks) not in (1, len(args.style)):
         raise OptionError(f"--style-masks has {len(args.style_masks)} images for {len(args.style)} style images; "
                           f"give one mask per style image or a single label image")
+    checkpoint_dir = args.checkpoint_dir or default_checkpoint_dir(args.output)
+    if args.report:
+        parsing.check_output_path(args.report, formats=(".json",))
     callbacks = []
     if args.print_every:
         callbacks.append(PrintLosses(args.print_every))
@@ -115,20 +134,50 @@ def run(args):
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
         style_scale=args.style_scale, preserve_colors=args.preserve_colors, style_masks=args.style_masks,
+        sizes=args.sizes, checkpoint_dir=checkpoint_dir, checkpoint_every=args.checkpoint_every, resume=args.resume,
         logdir=args.logdir, log_images_every=args.log_images_every, callbacks=callbacks,
-        progress=not args.no_progress)
+        progress=not args.no_progress, report_metrics=not args.no_metrics)
     path = save_image(args.output, result.image)
     info = result.info
     history = result.history
     final = {key: history[key][-1] for key in ("total", "content", "style", "tv") if history.get(key)}
     summary = "  ".join(f"{key} {value:.4g}" for key, value in final.items())
+    if args.report:
+        write_report(args.report, args, result, path)
     if info["reason"] == "interrupted":
-        print(f"interrupted after {info['steps']} steps; wrote the current image to {path}", file=sys.stderr)
+        print(f"interrupted after {info['steps']} steps; wrote the current image to {path} and a checkpoint to "
+              f"{checkpoint_dir}; run the same command with --resume to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
     if info["reason"] == "diverged":
         print(f"the loss became NaN or infinite after {info['steps']} steps; wrote the last good image to {path} "
               f"(try a lower --learning-rate or --style-weight)", file=sys.stderr)
         return EXIT_DIVERGED
-    print(f"wrote {os.fspath(path)}  ({info['steps']} steps, {info['seconds']:.1f} s, backbone "
+    resumed = f", resumed at step {info['resumed_from']}" if info.get("resumed_from") else ""
+    print(f"wrote {os.fspath(path)}  ({info['steps']} steps, {info['seconds']:.1f} s{resumed}, backbone "
           f"{info['backbone']})  {summary}")
+    if info.get("metrics"):
+        scores = info["metrics"]
+        shown = "  ".join(f"{key} {value:.4g}" for key, value in scores.items() if key != "network")
+        print(f"metrics on {scores.get('network', 'pixels')}: {shown}")
     return 0
+
+
+def default_checkpoint_dir(output):
+    """`out/astronaut.png` → `out/astronaut.checkpoint`: where Ctrl-C saves when no folder was given."""
+    root, _ = os.path.splitext(os.fspath(output))
+    return root + ".checkpoint"
+
+
+def write_report(path, args, result, image_path):
+    """The run's report as JSON: inputs, options, what ran, time, final loss terms and metrics."""
+    from tfstyle.io import save_json
+
+    options = {key: value for key, value in vars(args).items() if key not in ("run", "command")}
+    report = {
+        "output": os.fspath(image_path),
+        "options": options,
+        "info": result.info,
+        "final_terms": {key: values[-1] for key, values in result.history.items() if values},
+        "seconds_per_step": result.info["seconds"] / max(1, result.info["steps"] - result.info["resumed_from"]),
+    }
+    save_json(path, report)

@@ -14,9 +14,9 @@ makes is measured in docs/resume.md).
 import json
 import os
 import pathlib
-import tempfile
 
 from tfstyle.errors import OptionError
+from tfstyle.io import save_json
 
 _HISTORY = "history.json"
 _RUN = "run.json"
@@ -100,17 +100,7 @@ class RunCheckpoint:
         if self._manager is None:
             raise RuntimeError("attach() the objects to save first")
         self.directory.mkdir(parents=True, exist_ok=True)
-        _write_json(self.directory / _RUN, self.fingerprint)
-        _write_json(self.directory / _HISTORY, history)
+        save_json(self.directory / _RUN, self.fingerprint)
+        save_json(self.directory / _HISTORY, history)
         return self._manager.save(checkpoint_number=int(step))
 
-
-def _write_json(path, value):
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(value, file)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -1,7 +1,10 @@
 """`tfstyle.stylize`: Gatys-style neural style transfer by image optimization, the library's main entry point."""
 
+import contextlib
 import dataclasses
 import functools
+import os
+import pathlib
 import sys
 
 import numpy as np
@@ -28,10 +31,12 @@ DEFAULTS = {
     "style_scale": 1.0,
 }
 INITS = ("content", "noise", "style")
+# The final report's metrics are computed on copies of at most this long side (see `_metrics`).
+REPORT_SIZE = 512
 # Options recorded with a TensorBoard run (the images themselves are logged as images).
 _LOGGED_OPTIONS = ("size", "steps", "optimizer", "learning_rate", "pooling", "content_weight", "style_weight",
                    "tv_weight", "content_layers", "style_layers", "style_loss", "mmd_kernel", "seed",
-                   "style_blend_weights", "style_scale", "preserve_colors", "normalize")
+                   "style_blend_weights", "style_scale", "preserve_colors", "normalize", "sizes")
 
 
 @dataclasses.dataclass
@@ -41,7 +46,8 @@ class StylizeResult:
     Attributes:
         image: the stylized image (H, W, 3) float32 in [0, 1].
         history: `{term: [value per step]}` for `total`, `content`, `style`, `tv` and every layer.
-        info: what ran: backbone(s), why (for `auto`), size, optimizer, steps done, stop reason, seconds.
+        info: what ran: backbone(s), why (for `auto`), size, pyramid sizes and steps, optimizer, steps done, stop
+            reason, seconds, the step a checkpoint resumed at, and with `report_metrics` the result's metrics.
     """
 
     image: np.ndarray
@@ -56,7 +62,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
             style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, style_masks=None,
-            logdir=None, log_images_every=50, callbacks=(), progress=True, verbose=True):
+            sizes=None, checkpoint_dir=None, checkpoint_every=0, resume=False, logdir=None, log_images_every=50,
+            callbacks=(), progress=True, verbose=True, report_metrics=False):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
     The output image is optimized so that its features on a frozen backbone match the content image's features
@@ -68,7 +75,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         content: content image: path, `"sample:NAME"`, PIL image or array (see `tfstyle.load_image`).
         style: one style image or a list of them.
         size: long side of the output in pixels (the content is resized to it).
-        steps: L-BFGS iterations or Adam steps.
+        steps: L-BFGS iterations or Adam steps; with `sizes`, at every level, or a list with one count per level.
         optimizer: `"lbfgs"` or `"adam"`.
         learning_rate: Adam's step size on the [0, 1] image.
         backbone: registry name, `"auto"` (VGG19 if its ImageNet weights can be had, else `vgg16_hed`), or a
@@ -98,12 +105,25 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             statistics are taken over its region only, the targets over the whole style image. Masks are resized
             to the output (see `tfstyle.masks.load_style_masks`); blend weights are then rescaled to a mean of 1,
             so each region gets a single style's strength. Gram and mean/std style losses only.
+        sizes: coarse-to-fine pyramid: increasing long sides ending at the output size (e.g. `[256, 512, 1024]`;
+            `size` is then ignored) or `"auto"` (halve `size` down to 256). Each level starts from the previous
+            level's result, upsampled; the normalised losses need no reweighting between levels (see
+            `tfstyle.optimize.pyramid`).
+        checkpoint_dir: save checkpoints of the run there (image, step, history, Adam's state; a subfolder per
+            pyramid level) when it is interrupted, and every `checkpoint_every` steps.
+        checkpoint_every: steps between checkpoints (0: only on Ctrl-C); with it, a finished run also saves, so it
+            can be extended with more `steps` and `resume=True`.
+        resume: continue the run saved in `checkpoint_dir` (the same options are required; `steps` may grow).
+            Adam resumes exactly; L-BFGS from the saved image with a fresh curvature memory (see
+            `tfstyle.optimize.checkpoint`). Without it, a `checkpoint_dir` that holds a checkpoint is refused.
         logdir: write TensorBoard summaries there: every loss term and layer term each step, the image every
             `log_images_every` steps, the inputs and the run's options (see `tfstyle.logging.TensorBoardLogger`).
         log_images_every: steps between image summaries when `logdir` is set.
         callbacks: extra `tfstyle.optimize.callbacks.Callback` objects (e.g. `SaveEvery`).
         progress: show a progress bar with the live loss.
         verbose: print one line saying which backbone was used and why.
+        report_metrics: add `info["metrics"]`: style and content distances, SSIM and PSNR of the result to its
+            inputs on the fixed metric network (`tfstyle.metrics.evaluate`, computed at most at 512 px).
 
     Returns:
         A `StylizeResult` with `.image`, `.history` and `.info`.
@@ -122,8 +142,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
+    from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
 
-    _check_positive(size=size, steps=steps, style_scale=style_scale, learning_rate=learning_rate)
+    _check_positive(size=size, style_scale=style_scale, learning_rate=learning_rate)
     _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight)
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     if not styles:
@@ -143,25 +164,40 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         raise OptionError("content_layers, style_layers and a weights file apply to a single backbone; "
                           "with several backbones each uses its default layers and weights")
 
-    content_image = resize_image(load_image(content), long_side=int(size))
+    levels = pyramid_sizes(size, sizes)
+    counts = level_steps(steps, levels)
+    content_source = load_image(content)
+    style_sources = [load_image(path) for path in styles]
     min_side = max(_spec(name).min_size for name in backbone_weights)
-    if min(content_image.shape[:2]) < min_side:
-        raise OptionError(f"the output is {content_image.shape[1]}x{content_image.shape[0]} pixels but "
+    # The coarsest level is where the images are smallest: check it before any network is built.
+    at_level = f" at pyramid size {levels[0]}" if len(levels) > 1 else ""
+    coarse_content = resize_image(content_source, long_side=levels[0])
+    if min(coarse_content.shape[:2]) < min_side:
+        raise OptionError(f"the output is {coarse_content.shape[1]}x{coarse_content.shape[0]} pixels{at_level} but "
                           f"{', '.join(backbone_weights)} needs at least {min_side} on each side; increase size")
-    style_images = [resize_image(load_image(path), long_side=max(1, round(size * style_scale))) for path in styles]
-    for image in style_images:
+    for source in style_sources:
+        image = resize_image(source, long_side=max(1, round(levels[0] * style_scale)))
         if min(image.shape[:2]) < min_side:
-            raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling but the "
-                              f"backbone needs at least {min_side}; increase size or style_scale")
+            raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling{at_level} "
+                              f"but the backbone needs at least {min_side}; increase size or style_scale")
 
-    masks = None
-    if style_masks is not None:
-        from tfstyle.masks import load_style_masks
+    def level_inputs(level_size):
+        """The content, style images and masks as the optimization sees them at one pyramid level."""
+        content_image = resize_image(content_source, long_side=int(level_size))
+        style_images = [resize_image(source, long_side=max(1, round(level_size * style_scale)))
+                        for source in style_sources]
+        masks = None
+        if style_masks is not None:
+            from tfstyle.masks import load_style_masks
 
-        masks = load_style_masks(style_masks, len(styles), content_image.shape[:2], style_loss)
+            masks = load_style_masks(style_masks, len(styles), content_image.shape[:2], style_loss)
+        original = content_image
+        content_image, style_images = _prepare_colours(preserve_colors, content_image, style_images)
+        return original, content_image, style_images, masks
 
-    original_content = content_image
-    content_image, style_images = _prepare_colours(preserve_colors, content_image, style_images)
+    final_original, _, final_styles, _ = level_inputs(levels[-1])  # also checks the masks before the run
+    checkpoints = _Checkpoints(checkpoint_dir, checkpoint_every, resume, levels,
+                               _fingerprint(logged_options, content, styles, style_masks, backbone, init, levels))
 
     if verbose and reason:  # only once the inputs are known to be good: an error stays a single line
         print(reason, file=sys.stderr)
@@ -176,8 +212,6 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
                                           normalize=normalize)
     criterion = (perceptual[name] if len(perceptual) == 1
                  else MultiBackboneLoss(perceptual, backbone_weights))
-    criterion.set_content(content_image[None])
-    criterion.set_styles([image[None] for image in style_images], style_blend_weights, masks=masks)
 
     def objective(image):
         terms = criterion(image)
@@ -185,8 +219,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
 
-    init_image = _initial_image(init, content_image, style_images[0], seed)
-    all_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
+    user_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
     if logdir is not None:
         from tfstyle.logging import TensorBoardLogger
 
@@ -195,25 +228,55 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
                                                                                   backbone.items())
         options["resolved_backbone"] = ",".join(backbone_weights)
         options["init"] = init if isinstance(init, str) else "an image"
-        all_callbacks.append(TensorBoardLogger(logdir, images_every=log_images_every, options=options,
-                                               content=original_content, style=style_images[0]))
-    result = optimize_image(objective, init_image, optimizer=optimizer, steps=int(steps),
-                            learning_rate=learning_rate, callbacks=all_callbacks)
-    image = result.image
+        user_callbacks.append(TensorBoardLogger(logdir, images_every=log_images_every, options=options,
+                                                content=final_original, style=final_styles[0]))
+    level_callbacks = [LevelCallback(callback, sum(counts)) for callback in user_callbacks]
+
+    image, history, steps_done, seconds, resumed_from = None, {}, 0, 0.0, 0
+    for index, (level_size, count) in enumerate(zip(levels, counts)):
+        original, content_image, style_images, masks = level_inputs(level_size)
+        criterion.set_content(content_image[None])
+        criterion.set_styles([style[None] for style in style_images], style_blend_weights, masks=masks)
+        if image is None:
+            init_image = _initial_image(init, content_image, style_images[0], seed)
+        else:  # the previous level's result, upsampled
+            init_image = resize_image(image, size=content_image.shape[:2])
+        last = index == len(levels) - 1
+        for callback in level_callbacks:
+            callback.start_level(steps_done, last)
+        result = optimize_image(objective, init_image, optimizer=optimizer, steps=count,
+                                learning_rate=learning_rate, callbacks=level_callbacks,
+                                checkpoint=checkpoints.level(index, last))
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(values)
+        image, seconds = result.image, seconds + result.seconds
+        steps_done += result.steps
+        if result.resumed_from:  # the latest point a checkpoint brought the run back to
+            resumed_from = steps_done - result.steps + result.resumed_from
+        if result.reason not in ("done", "converged"):
+            break
+    if result.reason in ("done", "converged"):
+        checkpoints.finished()
     if preserve_colors == "luminance":
-        image = colour.transfer_luminance(image, original_content)
+        image = colour.transfer_luminance(image, original)
     info = {
         "backbone": dict(backbone_weights) if len(backbone_weights) > 1 else next(iter(backbone_weights)),
         "backbone_reason": reason,
-        "size": list(content_image.shape[:2]),
+        "size": list(image.shape[:2]),
+        "sizes": levels,
+        "level_steps": counts,
         "optimizer": optimizer,
-        "steps": result.steps,
+        "steps": steps_done,
         "reason": result.reason,
-        "seconds": result.seconds,
+        "seconds": seconds,
+        "resumed_from": resumed_from,
+        "checkpoint_dir": None if checkpoint_dir is None else os.fspath(checkpoint_dir),
         "style_loss": style_loss,
         "preserve_colors": preserve_colors,
     }
-    return StylizeResult(image, result.history, info)
+    if report_metrics and result.reason in ("done", "converged"):  # not after Ctrl-C: the user wants out
+        info["metrics"] = _metrics(image, content_source, style_sources, style_scale)
+    return StylizeResult(image, history, info)
 
 
 def _prepare_colours(mode, content_image, style_images):
@@ -227,6 +290,94 @@ def _prepare_colours(mode, content_image, style_images):
     if mode == "coral":
         return content_image, [colour.coral(s, content_image) for s in style_images]
     return content_image, style_images
+
+
+class _Checkpoints:
+    """A run's checkpoint folders: `checkpoint_dir` itself for one size, a subfolder per level of a pyramid.
+
+    Levels before the last also save when they finish, so that a resumed pyramid skips the levels already done.
+    """
+
+    def __init__(self, directory, every, resume, levels, fingerprint):
+        from tfstyle.optimize.checkpoint import RunCheckpoint
+
+        if resume and directory is None:
+            raise OptionError("resume needs checkpoint_dir: the folder the interrupted run saved to")
+        self.directory = None if directory is None else pathlib.Path(directory)
+        self.every = int(every)
+        self.levels = levels
+        self.fingerprint = fingerprint
+        self._make = RunCheckpoint
+        if self.directory is None:
+            return
+        found = [index for index in range(len(levels)) if self.level(index, last=True).exists()]
+        if found and not resume:
+            raise OptionError(f"{self.directory} already holds a checkpoint; resume it (resume=True, --resume) or "
+                              f"choose another checkpoint folder")
+        for index in found:  # refuse a folder of another run now, before any network is built
+            self.level(index, last=True).check_fingerprint()
+
+    def _folder(self, index):
+        return self.directory if len(self.levels) == 1 else self.directory / f"level{index + 1}_{self.levels[index]}px"
+
+    def finished(self):
+        """The whole run finished: without periodic checkpoints, drop what only served to skip done levels."""
+        if self.directory is None or self.every > 0 or len(self.levels) == 1:
+            return
+        import shutil
+
+        for index in range(len(self.levels)):
+            shutil.rmtree(self._folder(index), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()  # only if nothing else is in it
+
+    def level(self, index, last):
+        if self.directory is None:
+            return None
+        folder = self._folder(index)
+        return self._make(folder, every=self.every, fingerprint=self.fingerprint,
+                          save_when_done=self.every > 0 or not last)
+
+
+def _fingerprint(options, content, styles, style_masks, backbone, init, levels):
+    """What makes a run this run, for refusing to resume a checkpoint of another (steps may change: a run can be
+    extended)."""
+    values = {key: _describe(value) for key, value in options.items() if key != "steps"}
+    values.update(content=_describe(content), styles=_describe(styles), style_masks=_describe(style_masks),
+                  backbone=_describe(backbone), init=_describe(init), sizes=list(levels))
+    return values
+
+
+def _describe(value):
+    """A JSON-able description of an option value; arrays and PIL images by shape and content hash."""
+    import hashlib
+
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, dict):
+        return {str(key): _describe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_describe(item) for item in value]
+    array = np.ascontiguousarray(np.asarray(value))
+    return f"array{list(array.shape)}:{hashlib.sha1(array.tobytes()).hexdigest()[:16]}"
+
+
+def _metrics(image, content, styles, style_scale):
+    """The result's distances to its inputs on the fixed metric network (`tfstyle.metrics`), computed on copies
+    no larger than `REPORT_SIZE` so that a high-resolution result costs no more to score than a 512 px one."""
+    from tfstyle import metrics
+    from tfstyle.io import resize_image
+
+    long_side = min(max(image.shape[:2]), REPORT_SIZE)
+    small = resize_image(image, long_side=long_side)
+    content = resize_image(content, size=small.shape[:2])
+    scaled = [resize_image(style, long_side=max(1, round(long_side * style_scale))) for style in styles]
+    report = metrics.evaluate(small, content, scaled[0])
+    for number, style in enumerate(scaled[1:], start=2):
+        report[f"style_gram_{number}"] = float(metrics.style_distance(small, style))
+    return report
 
 
 def _spec(name):
