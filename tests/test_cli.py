@@ -6,6 +6,7 @@ TFSTYLE_OFFLINE=1 and an empty KERAS_HOME, so `auto` is `vgg16_hed` and ImageNet
 
 import argparse
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -292,7 +293,8 @@ def test_stylize_end_to_end(capsys, images, optimizer):
     target = out / "result.png"
     assert main(["stylize", str(content), str(style), "-o", str(target), "--optimizer", optimizer, *TINY_RUN]) == 0
     captured = capsys.readouterr()
-    assert captured.err == ""
+    assert re.fullmatch(r"memory estimate: \d+ MiB at peak for 64x48 \(untiled, (Adam|L-BFGS with 20 corrections)\)\n",
+                        captured.err)
     assert captured.out.startswith(f"wrote {target}  (3 steps, ")
     assert "backbone vgg16_hed" in captured.out
     assert sorted(path.name for path in out.iterdir()) == ["result.png"]
@@ -328,8 +330,9 @@ def test_stylize_auto_says_which_backbone(capsys, images):
             "--optimizer", "adam"]
     assert main(args) == 0
     captured = capsys.readouterr()
-    assert captured.err.splitlines() == [
-        "backbone auto: using vgg16_hed (TFSTYLE_OFFLINE is set and VGG19 weights are not cached)"]
+    lines = captured.err.splitlines()
+    assert lines[0] == "backbone auto: using vgg16_hed (TFSTYLE_OFFLINE is set and VGG19 weights are not cached)"
+    assert len(lines) == 2 and lines[1].startswith("memory estimate: ")
     with Image.open(target) as image:
         assert image.format == "JPEG" and image.size == (48, 36)
 

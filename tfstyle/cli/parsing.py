@@ -71,6 +71,16 @@ def sizes_choice(text):
     return values
 
 
+def tile_choice(text):
+    """`auto`, `none` or a tile side in pixels."""
+    value = text.strip().lower()
+    if value == "auto":
+        return "auto"
+    if value == "none":
+        return None
+    return positive_int(value)
+
+
 def float_list(text):
     """`3,7` → [3.0, 7.0]."""
     try:

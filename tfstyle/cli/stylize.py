@@ -33,6 +33,12 @@ def add_parser(subparsers):
                        help="default %(default)s")
     group.add_argument("--learning-rate", type=parsing.positive_float, default=DEFAULTS["learning_rate"],
                        help="Adam step size on the [0, 1] image (default %(default)s)")
+    group.add_argument("--tile-size", type=parsing.tile_choice, default=DEFAULTS["tile_size"],
+                       help="high resolution: optimize in overlapping tiles of this many pixels with global style "
+                            "statistics; auto (default) tiles only when the untiled run would not fit in memory, "
+                            "none never tiles")
+    group.add_argument("--tile-overlap", type=parsing.non_negative_int, default=DEFAULTS["tile_overlap"],
+                       help="context around each tile in pixels (default %(default)s)")
     group.add_argument("--init", default=DEFAULTS["init"],
                        help=f"initial image: {', '.join(INITS)} or an image path (default %(default)s)")
     group.add_argument("--seed", type=parsing.non_negative_int, default=DEFAULTS["seed"],
@@ -134,7 +140,7 @@ def run(args):
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
         style_scale=args.style_scale, preserve_colors=args.preserve_colors, style_masks=args.style_masks,
-        sizes=args.sizes, checkpoint_dir=checkpoint_dir, checkpoint_every=args.checkpoint_every, resume=args.resume,
+        sizes=args.sizes, tile_size=args.tile_size, tile_overlap=args.tile_overlap, checkpoint_dir=checkpoint_dir, checkpoint_every=args.checkpoint_every, resume=args.resume,
         logdir=args.logdir, log_images_every=args.log_images_every, callbacks=callbacks,
         progress=not args.no_progress, report_metrics=not args.no_metrics)
     path = save_image(args.output, result.image)

@@ -29,7 +29,14 @@ DEFAULTS = {
     "init": "content",
     "seed": 0,
     "style_scale": 1.0,
+    "tile_size": "auto",
+    "tile_overlap": 64,
 }
+# Share of the machine's memory a run may plan to use before `tile_size="auto"` tiles it or L-BFGS keeps fewer
+# corrections.
+MEMORY_BUDGET = 0.7
+LBFGS_MEMORY = 20  # correction pairs L-BFGS keeps, unless memory is short
+MIN_LBFGS_MEMORY = 3
 INITS = ("content", "noise", "style")
 # The final report's metrics are computed on copies of at most this long side (see `_metrics`).
 REPORT_SIZE = 512
@@ -62,7 +69,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
             style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, style_masks=None,
-            sizes=None, checkpoint_dir=None, checkpoint_every=0, resume=False, logdir=None, log_images_every=50,
+            sizes=None, tile_size=DEFAULTS["tile_size"], tile_overlap=DEFAULTS["tile_overlap"],
+            checkpoint_dir=None, checkpoint_every=0, resume=False, logdir=None, log_images_every=50,
             callbacks=(), progress=True, verbose=True, report_metrics=False):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
@@ -109,6 +117,13 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             `size` is then ignored) or `"auto"` (halve `size` down to 256). Each level starts from the previous
             level's result, upsampled; the normalised losses need no reweighting between levels (see
             `tfstyle.optimize.pyramid`).
+        tile_size: high resolution: optimize the image in overlapping tiles of this side, with global style
+            statistics (`tfstyle.optimize.tiling.TiledObjective`), so peak memory grows with the pixel count only
+            through a few full-size arrays; `"auto"` tiles with 512 px tiles only when the untiled run would need
+            more than 70% of this machine's memory; None never tiles. Tiling supports one backbone, the Gram and
+            mean/std losses, and no masks.
+        tile_overlap: context in pixels around each tile's own region (64 makes tiled and untiled agree to ~1e-7
+            on VGG layers up to block5_conv1 — measured in tests/test_tiling.py and benchmarks/tiled_memory.py).
         checkpoint_dir: save checkpoints of the run there (image, step, history, Adam's state; a subfolder per
             pyramid level) when it is interrupted, and every `checkpoint_every` steps.
         checkpoint_every: steps between checkpoints (0: only on Ctrl-C); with it, a finished run also saves, so it
@@ -143,6 +158,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
     from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
+    from tfstyle.optimize.tiling import TiledObjective
 
     _check_positive(size=size, style_scale=style_scale, learning_rate=learning_rate)
     _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight)
@@ -196,6 +212,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         return original, content_image, style_images, masks
 
     final_original, _, final_styles, _ = level_inputs(levels[-1])  # also checks the masks before the run
+    init_source = _init_source(init)
     checkpoints = _Checkpoints(checkpoint_dir, checkpoint_every, resume, levels,
                                _fingerprint(logged_options, content, styles, style_masks, backbone, init, levels))
 
@@ -219,6 +236,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
 
+    plans = [_plan_memory(perceptual, resize_image(content_source, long_side=level).shape[:2], tile_size,
+                          tile_overlap, optimizer, style_loss, style_masks) for level in levels]
+    if verbose:
+        print(plans[-1].describe(), file=sys.stderr)
+
     user_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
     if logdir is not None:
         from tfstyle.logging import TensorBoardLogger
@@ -235,17 +257,25 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     image, history, steps_done, seconds, resumed_from = None, {}, 0, 0.0, 0
     for index, (level_size, count) in enumerate(zip(levels, counts)):
         original, content_image, style_images, masks = level_inputs(level_size)
-        criterion.set_content(content_image[None])
-        criterion.set_styles([style[None] for style in style_images], style_blend_weights, masks=masks)
+        plan = plans[index]
+        if plan.tile_size:
+            level_objective = TiledObjective(criterion, tv_weight, plan.tile_size, tile_overlap)
+            level_objective.set_content(content_image[None])
+            level_objective.set_styles([style[None] for style in style_images], style_blend_weights)
+        else:
+            criterion.set_content(content_image[None])
+            criterion.set_styles([style[None] for style in style_images], style_blend_weights, masks=masks)
+            level_objective = objective
         if image is None:
-            init_image = _initial_image(init, content_image, style_images[0], seed)
+            init_image = _initial_image(init_source, content_image, style_images[0], seed)
         else:  # the previous level's result, upsampled
             init_image = resize_image(image, size=content_image.shape[:2])
         last = index == len(levels) - 1
         for callback in level_callbacks:
             callback.start_level(steps_done, last)
-        result = optimize_image(objective, init_image, optimizer=optimizer, steps=count,
+        result = optimize_image(level_objective, init_image, optimizer=optimizer, steps=count,
                                 learning_rate=learning_rate, callbacks=level_callbacks,
+                                lbfgs_memory=plan.lbfgs_memory,
                                 checkpoint=checkpoints.level(index, last))
         for key, values in result.history.items():
             history.setdefault(key, []).extend(values)
@@ -290,6 +320,85 @@ def _prepare_colours(mode, content_image, style_images):
     if mode == "coral":
         return content_image, [colour.coral(s, content_image) for s in style_images]
     return content_image, style_images
+
+
+@dataclasses.dataclass
+class _MemoryPlan:
+    """How one level runs: tiled or not, how many L-BFGS corrections, and the estimated peak memory."""
+
+    height: int
+    width: int
+    tile_size: int | None
+    lbfgs_memory: int
+    estimate: int
+    optimizer: str
+
+    def describe(self):
+        from tfstyle.optimize.memory import format_bytes
+
+        how = f"tiles of {self.tile_size} px" if self.tile_size else "untiled"
+        optimizer = (f"L-BFGS with {self.lbfgs_memory} corrections" if self.optimizer == "lbfgs" else "Adam")
+        return (f"memory estimate: {format_bytes(self.estimate)} at peak for {self.width}x{self.height} ({how}, "
+                f"{optimizer})")
+
+
+def _memory_budget():
+    """Bytes a run may plan to use: `MEMORY_BUDGET` of the machine's physical memory."""
+    try:
+        return int(MEMORY_BUDGET * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume 16 GB
+        return int(MEMORY_BUDGET * 16 * 2 ** 30)
+
+
+def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, style_masks):
+    """Decide tiling and the L-BFGS memory of a level from the memory estimate (before any step runs)."""
+    from tfstyle.optimize.memory import estimate_memory, format_bytes
+
+    height, width = (int(value) for value in shape)
+    extractors = [loss.extractor for loss in perceptual.values()]
+    budget = _memory_budget()
+
+    def estimate(tile, corrections):
+        return sum(estimate_memory(extractor, height, width, tile_size=tile, optimizer=optimizer,
+                                   lbfgs_memory=corrections, overlap=overlap) for extractor in extractors)
+
+    if tile_size is not None and tile_size != "auto" and (isinstance(tile_size, bool) or int(tile_size) < 1):
+        raise OptionError(f"tile_size must be a positive number of pixels, 'auto' or None; received {tile_size!r}")
+    if int(overlap) < 0:
+        raise OptionError(f"tile_overlap must be zero or positive; received {overlap}")
+    if tile_size == "auto":
+        tile = 512 if estimate(None, LBFGS_MEMORY) > budget else None
+    elif tile_size is None or max(height, width) <= int(tile_size):
+        tile = None
+    else:
+        tile = int(tile_size)
+    if tile is not None:
+        why = None
+        if len(extractors) > 1:
+            why = "several backbones"
+        elif style_masks is not None:
+            why = "style masks"
+        elif style_loss == "mmd":
+            why = "the MMD style loss"
+        if why:
+            raise OptionError(f"a {width}x{height} output needs tiling (about {format_bytes(estimate(None, 20))} "
+                              f"untiled), which does not support {why}; use a smaller size or tile_size=None")
+        from tfstyle.optimize.tiling import TiledObjective
+
+        loss = next(iter(perceptual.values()))
+        try:  # checks the tile geometry against the network's feature strides before anything runs
+            TiledObjective(loss, 0.0, tile, overlap).layout(height, width)
+        except ValueError as error:
+            raise OptionError(str(error)) from None
+    corrections = LBFGS_MEMORY
+    if optimizer == "lbfgs":
+        while corrections > MIN_LBFGS_MEMORY and estimate(tile, corrections) > budget:
+            corrections -= 1
+    needed = estimate(tile, corrections)
+    if needed > budget:
+        raise OptionError(f"a {width}x{height} output needs about {format_bytes(needed)}, more than this machine "
+                          f"can give ({format_bytes(budget)}); use optimizer='adam', tiles or a smaller size")
+    return _MemoryPlan(height, width, tile, corrections, needed, optimizer)
 
 
 class _Checkpoints:
@@ -441,8 +550,20 @@ def _style_loss(name, mmd_kernel, seed):
     return losses.get(name)
 
 
+def _init_source(init):
+    """`init` checked before the run: one of `INITS`, or the image it names, loaded."""
+    from tfstyle.io import load_image
+
+    if isinstance(init, str) and init in INITS:
+        return init
+    if isinstance(init, str) and not init.startswith("sample:") and "." not in init and "/" not in init:
+        raise OptionError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}, or an image path")
+    return load_image(init)
+
+
 def _initial_image(init, content_image, style_image, seed):
-    from tfstyle.io import load_image, resize_image
+    """The first level's starting image from an `_init_source` value."""
+    from tfstyle.io import resize_image
 
     height, width = content_image.shape[:2]
     if isinstance(init, str) and init == "content":
@@ -451,6 +572,4 @@ def _initial_image(init, content_image, style_image, seed):
         return np.random.default_rng(seed).uniform(0.0, 1.0, content_image.shape).astype(np.float32)
     if isinstance(init, str) and init == "style":
         return resize_image(style_image, size=(height, width))
-    if isinstance(init, str) and not init.startswith("sample:") and "." not in init and "/" not in init:
-        raise OptionError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}, or an image path")
-    return resize_image(load_image(init), size=(height, width))
+    return resize_image(init, size=(height, width))
