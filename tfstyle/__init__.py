@@ -27,6 +27,7 @@ _LAZY = {
     "ops": "tfstyle.ops",
     "losses": "tfstyle.losses",
     "metrics": "tfstyle.metrics",
+    "experiments": "tfstyle.experiments",
 }
 
 __all__ = ["__version__", "TfstyleError", "ImageError", "OptionError", "WeightsError", *_LAZY]
