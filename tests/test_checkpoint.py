@@ -128,12 +128,22 @@ def test_history_ahead_of_the_checkpoint_is_trimmed(tmp_path):
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_sigint_finishes_the_step_then_saves(tmp_path, optimizer):
+    # As in a terminal, with Python's default handler: a background job (as CI may run) starts with SIGINT ignored,
+    # and then tfstyle rightly leaves it ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _sigint_run(tmp_path, optimizer)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _sigint_run(tmp_path, optimizer):
     checkpoint = RunCheckpoint(tmp_path / "run")
     result = optimize_image(bumpy, INIT, optimizer=optimizer, steps=50, callbacks=[SigintAt(4)],
                             checkpoint=checkpoint)
     assert result.reason == "interrupted" and result.steps == 4
     assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-4")
-    # the handler is gone afterwards: Python's default handler is back
+    # tfstyle's handler is gone afterwards: Python's default handler is back
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 

@@ -424,8 +424,10 @@ def test_ctrl_c_saves_then_resume_continues(tmp_path, images):
     command = [sys.executable, "-m", "tfstyle.cli.main", "stylize", str(content), str(style), "-o", str(target),
                "--backbone", "vgg16_hed", "--size", "64", "--steps", "400", "--optimizer", "adam",
                "--print-every", "1", "--no-progress", "--no-metrics"]
+    # as from a terminal: SIGINT at its default even if this test runs as a background job (which ignores it)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TFSTYLE_OFFLINE": "1"})
+                               env={**os.environ, "TFSTYLE_OFFLINE": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     for line in process.stdout:
         if line.startswith("step 5/") or time.monotonic() > deadline:
