@@ -158,7 +158,6 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
     from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
-    from tfstyle.optimize.tiling import TiledObjective
 
     _check_positive(size=size, style_scale=style_scale, learning_rate=learning_rate)
     _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight)
@@ -185,18 +184,6 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     content_source = load_image(content)
     style_sources = [load_image(path) for path in styles]
     min_side = max(_spec(name).min_size for name in backbone_weights)
-    # The coarsest level is where the images are smallest: check it before any network is built.
-    at_level = f" at pyramid size {levels[0]}" if len(levels) > 1 else ""
-    coarse_content = resize_image(content_source, long_side=levels[0])
-    if min(coarse_content.shape[:2]) < min_side:
-        raise OptionError(f"the output is {coarse_content.shape[1]}x{coarse_content.shape[0]} pixels{at_level} but "
-                          f"{', '.join(backbone_weights)} needs at least {min_side} on each side; increase size")
-    for source in style_sources:
-        image = resize_image(source, long_side=max(1, round(levels[0] * style_scale)))
-        if min(image.shape[:2]) < min_side:
-            raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling{at_level} "
-                              f"but the backbone needs at least {min_side}; increase size or style_scale")
-
     def level_inputs(level_size):
         """The content, style images and masks as the optimization sees them at one pyramid level."""
         content_image = resize_image(content_source, long_side=int(level_size))
@@ -211,7 +198,19 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         content_image, style_images = _prepare_colours(preserve_colors, content_image, style_images)
         return original, content_image, style_images, masks
 
-    final_original, _, final_styles, _ = level_inputs(levels[-1])  # also checks the masks before the run
+    # Every level's inputs, once; this also checks the masks at every size before any network is built.
+    inputs = [level_inputs(level) for level in levels]
+    # The coarsest level is where the images are smallest: check it before any network is built.
+    at_level = f" at pyramid size {levels[0]}" if len(levels) > 1 else ""
+    coarse_content, _, coarse_styles, _ = inputs[0]
+    if min(coarse_content.shape[:2]) < min_side:
+        raise OptionError(f"the output is {coarse_content.shape[1]}x{coarse_content.shape[0]} pixels{at_level} but "
+                          f"{', '.join(backbone_weights)} needs at least {min_side} on each side; increase size")
+    for image in coarse_styles:
+        if min(image.shape[:2]) < min_side:
+            raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling{at_level} "
+                              f"but the backbone needs at least {min_side}; increase size or style_scale")
+    final_original, _, final_styles, _ = inputs[-1]
     init_source = _init_source(init)
     checkpoints = _Checkpoints(checkpoint_dir, checkpoint_every, resume, levels,
                                _fingerprint(logged_options, content, styles, style_masks, backbone, init, levels))
@@ -236,8 +235,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
 
-    plans = [_plan_memory(perceptual, resize_image(content_source, long_side=level).shape[:2], tile_size,
-                          tile_overlap, optimizer, style_loss, style_masks) for level in levels]
+    plans = [_plan_memory(perceptual, original.shape[:2], tile_size, tile_overlap, optimizer, style_loss,
+                          style_masks, tv_weight) for original, *_ in inputs]
     if verbose:
         print(plans[-1].describe(), file=sys.stderr)
 
@@ -255,11 +254,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     level_callbacks = [LevelCallback(callback, sum(counts)) for callback in user_callbacks]
 
     image, history, steps_done, seconds, resumed_from = None, {}, 0, 0.0, 0
-    for index, (level_size, count) in enumerate(zip(levels, counts)):
-        original, content_image, style_images, masks = level_inputs(level_size)
+    for index, count in enumerate(counts):
+        original, content_image, style_images, masks = inputs[index]
         plan = plans[index]
-        if plan.tile_size:
-            level_objective = TiledObjective(criterion, tv_weight, plan.tile_size, tile_overlap)
+        if plan.tiled is not None:
+            level_objective = plan.tiled
             level_objective.set_content(content_image[None])
             level_objective.set_styles([style[None] for style in style_images], style_blend_weights)
         else:
@@ -332,6 +331,7 @@ class _MemoryPlan:
     lbfgs_memory: int
     estimate: int
     optimizer: str
+    tiled: object = None  # the level's `TiledObjective` when it is tiled
 
     def describe(self):
         from tfstyle.optimize.memory import format_bytes
@@ -350,7 +350,7 @@ def _memory_budget():
         return int(MEMORY_BUDGET * 16 * 2 ** 30)
 
 
-def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, style_masks):
+def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, style_masks, tv_weight):
     """Decide tiling and the L-BFGS memory of a level from the memory estimate (before any step runs)."""
     from tfstyle.optimize.memory import estimate_memory, format_bytes
 
@@ -366,8 +366,9 @@ def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, s
         raise OptionError(f"tile_size must be a positive number of pixels, 'auto' or None; received {tile_size!r}")
     if int(overlap) < 0:
         raise OptionError(f"tile_overlap must be zero or positive; received {overlap}")
+    untiled = estimate(None, LBFGS_MEMORY)
     if tile_size == "auto":
-        tile = 512 if estimate(None, LBFGS_MEMORY) > budget else None
+        tile = 512 if untiled > budget else None
     elif tile_size is None or max(height, width) <= int(tile_size):
         tile = None
     else:
@@ -381,13 +382,14 @@ def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, s
         elif style_loss == "mmd":
             why = "the MMD style loss"
         if why:
-            raise OptionError(f"a {width}x{height} output needs tiling (about {format_bytes(estimate(None, 20))} "
+            raise OptionError(f"a {width}x{height} output needs tiling (about {format_bytes(untiled)} "
                               f"untiled), which does not support {why}; use a smaller size or tile_size=None")
         from tfstyle.optimize.tiling import TiledObjective
 
         loss = next(iter(perceptual.values()))
         try:  # checks the tile geometry against the network's feature strides before anything runs
-            TiledObjective(loss, 0.0, tile, overlap).layout(height, width)
+            tiled = TiledObjective(loss, tv_weight, tile, overlap)
+            tiled.layout(height, width)
         except ValueError as error:
             raise OptionError(str(error)) from None
     corrections = LBFGS_MEMORY
@@ -398,7 +400,7 @@ def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, s
     if needed > budget:
         raise OptionError(f"a {width}x{height} output needs about {format_bytes(needed)}, more than this machine "
                           f"can give ({format_bytes(budget)}); use optimizer='adam', tiles or a smaller size")
-    return _MemoryPlan(height, width, tile, corrections, needed, optimizer)
+    return _MemoryPlan(height, width, tile, corrections, needed, optimizer, tiled if tile is not None else None)
 
 
 class _Checkpoints:

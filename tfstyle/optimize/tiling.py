@@ -46,6 +46,7 @@ import tensorflow as tf
 
 from tfstyle.losses.content import ContentLoss
 from tfstyle.losses.style import GramStyleLoss, MeanStdStyleLoss, MMDStyleLoss
+from tfstyle.ops.variation import total_variation
 
 # Below this, a target's energy is treated as zero and left unscaled (as in `PerceptualLoss`).
 _TINY = 1e-12
@@ -444,18 +445,10 @@ def _check_no_masks(criterion):
 
 
 def total_variation_and_gradient(image):
-    """`tfstyle.ops.total_variation` of a (1, H, W, C) numpy image and its gradient, without TensorFlow."""
-    image = np.asarray(image, np.float32)
-    gradient = np.zeros_like(image)
-    value = 0.0
-    for axis in (2, 1):
-        difference = np.diff(image, axis=axis)
-        count = max(difference[0].size, 1)
-        value += float(np.sum(np.square(difference, dtype=np.float64))) / count
-        part = (2.0 / count) * difference
-        lead = [slice(None)] * 4
-        trail = [slice(None)] * 4
-        lead[axis], trail[axis] = slice(1, None), slice(None, -1)
-        gradient[tuple(lead)] += part
-        gradient[tuple(trail)] -= part
-    return value, gradient
+    """`tfstyle.ops.total_variation` of a (1, H, W, C) image and its gradient, on the full image (cheap: a few
+    image-size arrays, no network)."""
+    image = tf.constant(np.asarray(image, np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        value = total_variation(image)[0]
+    return float(value), tape.gradient(value, image).numpy()
