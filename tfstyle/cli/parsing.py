@@ -81,6 +81,14 @@ def tile_choice(text):
     return positive_int(value)
 
 
+def path_list(text):
+    """`a.png,b.png` → ["a.png", "b.png"]."""
+    paths = [part.strip() for part in text.split(",") if part.strip()]
+    if not paths:
+        raise argparse.ArgumentTypeError("expected comma-separated mask images")
+    return paths
+
+
 def float_list(text):
     """`3,7` → [3.0, 7.0]."""
     try:

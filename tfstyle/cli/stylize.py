@@ -1,6 +1,5 @@
 """`tfstyle stylize CONTENT STYLE [STYLE ...] -o OUT`: optimization-based style transfer."""
 
-import argparse
 import os
 import sys
 
@@ -71,7 +70,7 @@ def add_parser(subparsers):
                        help="one weight per style image, e.g. 3,7")
     group.add_argument("--style-scale", type=parsing.positive_float, default=DEFAULTS["style_scale"],
                        help="style images are resized to style-scale x size (default %(default)s)")
-    group.add_argument("--style-masks", type=_mask_list, metavar="MASK[,MASK...]",
+    group.add_argument("--style-masks", type=parsing.path_list, metavar="MASK[,MASK...]",
                        help="spatial control: one mask per style image (white = that style, black = none), or "
                             "one label image whose colours, darkest first, are the styles' regions (one extra, "
                             "darkest colour = no style); unmasked areas keep the content")
@@ -100,14 +99,6 @@ def add_parser(subparsers):
                        help="continue the run saved in the checkpoint folder (same options; --steps may be larger)")
     parser.set_defaults(run=run)
     return parser
-
-
-def _mask_list(text):
-    """`a.png,b.png` → ["a.png", "b.png"]."""
-    paths = [part.strip() for part in text.split(",") if part.strip()]
-    if not paths:
-        raise argparse.ArgumentTypeError("expected comma-separated mask images")
-    return paths
 
 
 def run(args):
@@ -140,7 +131,8 @@ def run(args):
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
         style_scale=args.style_scale, preserve_colors=args.preserve_colors, style_masks=args.style_masks,
-        sizes=args.sizes, tile_size=args.tile_size, tile_overlap=args.tile_overlap, checkpoint_dir=checkpoint_dir, checkpoint_every=args.checkpoint_every, resume=args.resume,
+        sizes=args.sizes, tile_size=args.tile_size, tile_overlap=args.tile_overlap, checkpoint_dir=checkpoint_dir,
+        checkpoint_every=args.checkpoint_every, resume=args.resume,
         logdir=args.logdir, log_images_every=args.log_images_every, callbacks=callbacks,
         progress=not args.no_progress, report_metrics=not args.no_metrics)
     path = save_image(args.output, result.image)
