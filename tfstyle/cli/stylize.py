@@ -143,8 +143,12 @@ def run(args):
     if args.report:
         write_report(args.report, args, result, path)
     if info["reason"] == "interrupted":
-        print(f"interrupted after {info['steps']} steps; wrote the current image to {path} and a checkpoint to "
-              f"{checkpoint_dir}; run the same command with --resume to continue", file=sys.stderr)
+        if info.get("checkpoint_saved"):
+            print(f"interrupted after {info['steps']} steps; wrote the current image to {path} and a checkpoint to "
+                  f"{checkpoint_dir}; run the same command with --resume to continue", file=sys.stderr)
+        else:  # a second Ctrl-C in the middle of a step: whatever checkpoint was there is left as it was
+            print(f"stopped at once after {info['steps']} steps; wrote the current image to {path} but no new "
+                  f"checkpoint (press Ctrl-C once to let the step finish and save)", file=sys.stderr)
         return EXIT_INTERRUPTED
     if info["reason"] == "diverged":
         print(f"the loss became NaN or infinite after {info['steps']} steps; wrote the last good image to {path} "

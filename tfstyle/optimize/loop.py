@@ -6,14 +6,16 @@ optimizer. The image stays in [0, 1]: Adam clips after each step, L-BFGS-B treat
 objective that computes its own gradient outside one graph (tiled high-resolution runs) instead offers
 `value_and_gradient(image) -> (terms, gradient)` on NumPy arrays, and the loop calls that.
 
-L-BFGS is SciPy's L-BFGS-B driving the compiled value-and-gradient function: it is a well-tested Fortran
-implementation with a proper line search and native bounds, costs one device→host copy of the gradient per
-evaluation (milliseconds against a network's forward+backward pass), and needs no extra dependency (SciPy comes
-with scikit-image). TensorFlow Probability would add a large, version-coupled dependency for the same thing.
+L-BFGS is SciPy's L-BFGS-B (a well-tested implementation with a proper line search and native bounds), driven
+one iterate at a time through `tfstyle.optimize.lbfgsb.LbfgsB`, whose complete state is NumPy arrays that go into the
+checkpoint. It costs one device→host copy of the gradient per evaluation (milliseconds against a network's
+forward+backward pass) and needs no extra dependency (SciPy comes with scikit-image). TensorFlow Probability would
+add a large, version-coupled dependency for the same thing.
 
-Long runs: a `RunCheckpoint` saves the image, the step, the history and Adam's state every N steps and when the
-run stops; the same call with the same checkpoint resumes. The first Ctrl-C lets the current step finish, so what is
-saved is consistent; a second Ctrl-C interrupts at once.
+Long runs: a `RunCheckpoint` saves the image, the step, the history and the optimizer's state (Adam's moments or
+L-BFGS's correction pairs and line-search state) every N steps and when the run stops; the same call with the same
+checkpoint resumes exactly. The first Ctrl-C lets the current step finish, so what is saved is consistent; a
+second Ctrl-C interrupts at once and, if that is in the middle of a step, writes no new checkpoint.
 """
 
 import dataclasses
@@ -41,6 +43,8 @@ class OptimizationResult:
         reason: `"done"`, `"converged"`, `"interrupted"` or `"diverged"`.
         seconds: wall time of this call (compilation included).
         resumed_from: the step a checkpoint was restored at, or 0.
+        checkpoint_saved: whether this call wrote a checkpoint when it ended (a second Ctrl-C in the middle of a
+            step writes none; the last periodic checkpoint, if any, stays).
     """
 
     image: np.ndarray
@@ -49,6 +53,7 @@ class OptimizationResult:
     reason: str
     seconds: float
     resumed_from: int = 0
+    checkpoint_saved: bool = False
 
 
 class _Diverged(Exception):
@@ -77,13 +82,13 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
             once by `tf.function`. Or an object with `value_and_gradient(image)` taking and returning NumPy arrays
             (`(terms as floats, gradient (1, H, W, 3))`), e.g. `tfstyle.optimize.tiling.TiledObjective`.
         init: initial image (H, W, 3) or (1, H, W, 3), float in [0, 1].
-        optimizer: `"lbfgs"` (SciPy L-BFGS-B with bounds [0, 1]) or `"adam"` (Keras Adam, clipped to [0, 1]).
+        optimizer: `"lbfgs"` (L-BFGS-B with bounds [0, 1]) or `"adam"` (Keras Adam, clipped to [0, 1]).
         steps: L-BFGS iterations or Adam steps in the whole run (a resumed run does the steps still missing).
         learning_rate: Adam's learning rate, in units of the [0, 1] image.
         callbacks: `tfstyle.optimize.callbacks.Callback` objects.
         lbfgs_memory: number of correction pairs L-BFGS keeps.
         checkpoint: a `tfstyle.optimize.checkpoint.RunCheckpoint`; if its folder holds a checkpoint the run
-            resumes from it (Adam exactly; L-BFGS from the saved image with a fresh curvature memory).
+            resumes from it exactly.
 
     Returns:
         An `OptimizationResult`. Ctrl-C ends the loop early with reason `"interrupted"` and the current image (and
@@ -114,13 +119,14 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
             reason = "diverged"
         # Ctrl-C always saves; a finished run saves if its checkpoint asks for it (periodic checkpoints, levels of
         # a pyramid); a diverged run keeps its last periodic checkpoint, whose loss was finite.
+        saved = False
         if reason == "interrupted" or (checkpoint is not None and checkpoint.save_when_done
                                        and reason != "diverged"):
-            state.save_checkpoint()
+            saved = state.save_checkpoint()
     info = StepInfo(state.step, state.steps, state.last_terms, timer(), lambda: state.image)
     for callback in callbacks:
         callback.on_end(info, reason)
-    return OptimizationResult(state.image, state.history, state.step, reason, timer(), state.resumed_from)
+    return OptimizationResult(state.image, state.history, state.step, reason, timer(), state.resumed_from, saved)
 
 
 class _InterruptAtStepEnd:
@@ -170,6 +176,7 @@ class _LoopState:
         self.image = init[0].copy()  # the latest image whose loss was finite
         self._step_variable = None
         self._image_variable = None
+        self.mid_step = False  # set by an optimizer when it starts a step, cleared when the step is recorded
 
     def attach(self, image_variable, **objects):
         """Track the image variable (and optimizer state) in the checkpoint and restore it if one exists.
@@ -201,6 +208,7 @@ class _LoopState:
         if not np.isfinite(terms["total"]):
             raise _Diverged
         self.step += 1
+        self.mid_step = False
         self.last_terms = terms
         for key, value in terms.items():
             self.history.setdefault(key, []).append(value)
@@ -213,12 +221,14 @@ class _LoopState:
         self.interrupt.check()
 
     def save_checkpoint(self, image_is_in_variable=False):
-        if self.checkpoint is None or self._image_variable is None or self.step == 0:
-            return
+        """Save the state after the last recorded step; returns False when there is nothing consistent to save."""
+        if self.checkpoint is None or self._image_variable is None or self.step == 0 or self.mid_step:
+            return False
         if not image_is_in_variable:
             self._image_variable.assign(self.image[None])
         self._step_variable.assign(self.step)
         self.checkpoint.save(self.step, self.history)
+        return True
 
 
 def _host_value_and_gradient(objective, shape):
@@ -260,6 +270,7 @@ def _adam(objective, state, learning_rate, **_):
             return terms
 
     while state.step < state.steps:
+        state.mid_step = True
         terms = to_floats(step())
         # A non-finite loss means the step just taken used a non-finite gradient: `record` raises before
         # replacing state.image, so the image this step started from is kept.
@@ -268,38 +279,34 @@ def _adam(objective, state, learning_rate, **_):
 
 
 def _lbfgs(objective, state, lbfgs_memory, **_):
-    from scipy.optimize import Bounds, minimize
     from threadpoolctl import threadpool_limits
 
-    state.attach(tf.Variable(state.init, dtype=tf.float32, name="image"))
-    state.on_begin()
+    from tfstyle.optimize.lbfgsb import LbfgsB
+
     shape = state.init.shape
+    solver = LbfgsB(state.init, memory=lbfgs_memory, lower=0.0, upper=1.0)
+    state.attach(tf.Variable(state.init, dtype=tf.float32, name="image"), array_state=solver)
+    state.on_begin()
     value_and_gradient = _host_value_and_gradient(objective, shape)
     evaluated = {}
-    remaining = state.steps - state.step
-    if remaining <= 0:
-        return "done"
 
     def fun(x):
-        state.interrupt.check()
         terms, gradient = value_and_gradient(x.reshape(shape).astype(np.float32))
         if not np.isfinite(terms["total"]):
             raise _Diverged
         evaluated["terms"] = terms
-        return terms["total"], np.asarray(gradient, dtype=np.float64).ravel()
+        return terms["total"], gradient
 
-    def callback(intermediate_result):
-        # L-BFGS-B's last evaluation before the callback is the accepted point of the line search.
-        state.record(evaluated["terms"], intermediate_result.x.reshape(shape)[0].astype(np.float32),
-                     image_is_in_variable=False)
-
-    # ftol/gtol 0: run the requested iterations as neural-style does, unless the line search cannot progress.
     # L-BFGS-B's own work is small vectors: multi-threaded BLAS only waits for descheduled threads on a busy
     # machine (measured 30–330 ms per iteration; benchmarks/optimize_step.py), so run it on one thread.
     with threadpool_limits(limits=1, user_api="blas"):
-        minimize(fun, state.init.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-                 bounds=Bounds(0.0, 1.0), callback=callback,
-                 options={"maxiter": remaining, "maxfun": 2 * remaining + 20, "maxcor": lbfgs_memory,
-                          "ftol": 0.0, "gtol": 0.0})
-    # Fewer iterations than asked means the line search could not improve the loss any more.
-    return "done" if state.step >= state.steps else "converged"
+        while state.step < state.steps:
+            state.mid_step = True
+            if not solver.step(fun):
+                # the line search could not improve the loss any more; the stopped state is saved as it is
+                state.mid_step = False
+                return "converged"
+            # the last evaluation of a step is the point it accepted
+            state.record(evaluated["terms"], solver.x.reshape(shape)[0].astype(np.float32),
+                         image_is_in_variable=False)
+    return "done"

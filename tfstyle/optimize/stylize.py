@@ -300,6 +300,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         "seconds": seconds,
         "resumed_from": resumed_from,
         "checkpoint_dir": None if checkpoint_dir is None else os.fspath(checkpoint_dir),
+        "checkpoint_saved": result.checkpoint_saved,
         "style_loss": style_loss,
         "preserve_colors": preserve_colors,
     }
