@@ -3,8 +3,8 @@
 For each optimizer, three runs from the same inputs and seed: straight for `--steps`; the same run stopped after
 `--stop-at` steps (as Ctrl-C stops it: the step finishes, a checkpoint is written); and its resumption from that
 checkpoint to `--steps`. Printed: the largest pixel difference between the straight and the resumed results and
-the relative difference of their final losses. Adam's state is all in the checkpoint, so it resumes exactly;
-SciPy's L-BFGS-B does not expose its curvature memory, so L-BFGS resumes from the saved image with an empty one.
+the relative difference of their final losses. Both optimizers' states are in the checkpoint (Adam's moments;
+L-BFGS's correction pairs and line-search state), so both should resume exactly.
 
 Usage:
     python scripts/resume_check.py                       # 256 px, 100 steps, stop at 50 (about 5 minutes)

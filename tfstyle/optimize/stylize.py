@@ -124,13 +124,13 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             mean/std losses, and no masks.
         tile_overlap: context in pixels around each tile's own region (64 makes tiled and untiled agree to ~1e-7
             on VGG layers up to block5_conv1 — measured in tests/test_tiling.py and benchmarks/tiled_memory.py).
-        checkpoint_dir: save checkpoints of the run there (image, step, history, Adam's state; a subfolder per
-            pyramid level) when it is interrupted, and every `checkpoint_every` steps.
+        checkpoint_dir: save checkpoints of the run there (image, step, history, the optimizer's state; a
+            subfolder per pyramid level) when it is interrupted, and every `checkpoint_every` steps.
         checkpoint_every: steps between checkpoints (0: only on Ctrl-C); with it, a finished run also saves, so it
             can be extended with more `steps` and `resume=True`.
         resume: continue the run saved in `checkpoint_dir` (the same options are required; `steps` may grow).
-            Adam resumes exactly; L-BFGS from the saved image with a fresh curvature memory (see
-            `tfstyle.optimize.checkpoint`). Without it, a `checkpoint_dir` that holds a checkpoint is refused.
+            Both optimizers resume exactly (see `tfstyle.optimize.checkpoint`). Without it, a `checkpoint_dir`
+            that holds a checkpoint is refused.
         logdir: write TensorBoard summaries there: every loss term and layer term each step, the image every
             `log_images_every` steps, the inputs and the run's options (see `tfstyle.logging.TensorBoardLogger`).
         log_images_every: steps between image summaries when `logdir` is set.
