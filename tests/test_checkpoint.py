@@ -221,22 +221,25 @@ TINY = {"backbone": "vgg16", "weights": None, "size": 48, "optimizer": "adam", "
         "progress": False, "verbose": False}
 
 
-def test_stylize_resume_is_exact(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_stylize_resume_is_exact(tmp_path, optimizer):
     import tfstyle
 
-    straight = tfstyle.stylize(CONTENT, STYLE, steps=8, **TINY)
-    first = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(3)], **TINY)
-    assert first.info["reason"] == "interrupted" and first.info["steps"] == 3
-    resumed = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", resume=True, **TINY)
+    options = dict(TINY, optimizer=optimizer)
+    straight = tfstyle.stylize(CONTENT, STYLE, steps=8, **options)
+    first = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(3)], **options)
+    assert first.info["reason"] == "interrupted" and first.info["steps"] == 3 and first.info["checkpoint_saved"]
+    resumed = tfstyle.stylize(CONTENT, STYLE, steps=8, checkpoint_dir=tmp_path / "ck", resume=True, **options)
     assert resumed.info["resumed_from"] == 3 and resumed.info["steps"] == 8
     np.testing.assert_allclose(resumed.image, straight.image, atol=1e-5)
     np.testing.assert_allclose(resumed.history["style"], straight.history["style"], rtol=1e-5)
 
 
-def test_stylize_pyramid_resume_skips_finished_levels(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_stylize_pyramid_resume_skips_finished_levels(tmp_path, optimizer):
     import tfstyle
 
-    options = dict(TINY, sizes=[44, 64], steps=[3, 3])
+    options = dict(TINY, sizes=[44, 64], steps=[3, 3], optimizer=optimizer)
     straight = tfstyle.stylize(CONTENT, STYLE, **options)
     first = tfstyle.stylize(CONTENT, STYLE, checkpoint_dir=tmp_path / "ck", callbacks=[StopAt(5)], **options)
     assert first.info["steps"] == 5

@@ -28,6 +28,7 @@ _LAZY = {
     "losses": "tfstyle.losses",
     "metrics": "tfstyle.metrics",
     "experiments": "tfstyle.experiments",
+    "data": "tfstyle.data",
 }
 
 __all__ = ["__version__", "TfstyleError", "ImageError", "OptionError", "WeightsError", *_LAZY]
