@@ -29,6 +29,7 @@ _LAZY = {
     "metrics": "tfstyle.metrics",
     "experiments": "tfstyle.experiments",
     "data": "tfstyle.data",
+    "adain": "tfstyle.adain",
 }
 
 __all__ = ["__version__", "TfstyleError", "ImageError", "OptionError", "WeightsError", *_LAZY]

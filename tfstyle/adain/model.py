@@ -1,0 +1,321 @@
+"""AdaINModel: frozen VGG encoder → AdaIN → trainable decoder, trained with `fit` under any `tf.distribute` strategy."""
+
+import logging
+import numbers
+import os
+import pathlib
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfstyle.adain.decoder import build_decoder
+from tfstyle.adain.encoder import AdaINEncoder
+from tfstyle.adain.layers import AdaIN
+from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
+from tfstyle.errors import OptionError, WeightsError
+from tfstyle.losses.style import mean_std_style_loss
+from tfstyle.ops.moments import mean_std
+
+logger = logging.getLogger("tfstyle")
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class AdaINModel(keras.Model):
+    """Arbitrary style transfer in one forward pass: `g(AdaIN(f(content), f(style)))`, trainable with `fit`.
+
+    f is a frozen VGG read at `encoder_layer` (relu4_1 by default) with its preprocessing inside; g is the decoder
+    of `build_decoder`, the only trainable part. The same VGG (one network, an `AdaINEncoder`) also gives the
+    features φ of the losses. With t = AdaIN(f(c), f(s)):
+
+        L_c = MSE(φ_enc(g(t)), t)
+        L_s = Σ_{l ∈ style_layers} MSE(μ(φ_l(g(t))), μ(φ_l(s))) + MSE(σ(φ_l(g(t))), σ(φ_l(s)))
+        L   = L_c + λ·L_s
+
+    Each MSE is the mean of the squared differences over all its elements, batch included (for L_c over B·h·w·C
+    values; for a μ or σ term over B·C values), with μ, σ per sample and channel over H, W (biased variance,
+    σ = sqrt(var + ε)). λ = `style_weight` = 10 is the reference port's value for this normalisation with Caffe's
+    normalised VGG19; Keras ImageNet VGGs are not normalised, so tune it on your backbone.
+
+    `call` returns the decoder output unclipped (it can leave [0, 1]; training uses it as it is); `stylize` is the
+    inference helper with the content–style trade-off α and clipping. `fit` logs `loss` (the total L),
+    `content_loss` (L_c) and `style_loss` (L_s, unweighted). Batches are `(content, style)` pairs or dicts with
+    keys `content` and `style`, RGB in [0, 1], shape (B, H, W, 3) (a style batch of 1 is broadcast).
+
+    Saving: a `.keras` file (`model.save`) stores the config and every variable (decoder and frozen encoder, and
+    the optimizer state when compiled); loading it rebuilds the encoder from the config (so `weights` must be
+    available again, e.g. `"default"` for `vgg16_hed`) and then overwrites all variables from the file, so even a
+    random `weights=None` encoder comes back identical. `save_weights`/`load_weights` (`.weights.h5`) do the same
+    for the variables only. `save_decoder`/`load_decoder` store and read only the decoder's weights (the small
+    file tfstyle ships): the encoder comes from the backbone's own weights.
+
+    Args:
+        backbone: `vgg19`, `vgg16`, `vgg16_hed` or `auto` (resolved once, here; the config keeps the result).
+        weights: encoder weights, see `tfstyle.backbones.build_backbone` (`"default"`, None = random, a path).
+        encoder_layer: `block4_conv1` (relu4_1, default) or a shallower `blockN_conv1` (the decoder mirrors it).
+        style_layers: layers of the style loss; default the backbone's relu1_1 … up to the encoder layer.
+        style_weight: λ.
+        decoder_width: multiplier of the decoder's hidden channel counts (0.5 for a lighter decoder).
+        epsilon: ε of AdaIN and of the μ/σ statistics.
+        **kwargs: `keras.Model` arguments (name, ...).
+
+    Example:
+        >>> model = AdaINModel("vgg16_hed")
+        >>> model.compile(optimizer=keras.optimizers.Adam(1e-4))
+        >>> model.fit(tf.data.Dataset.zip((contents, styles)).batch(8), epochs=1)
+        >>> image = model.stylize(content, style, alpha=0.8)       # (H, W, 3) in [0, 1]
+        >>> model.save_decoder("decoder.weights.h5")
+
+    Reference:
+        Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017
+        (sec. 5–6, eq. 8–11).
+    """
+
+    def __init__(self, backbone="vgg19", weights=DEFAULT_WEIGHTS, encoder_layer="block4_conv1", style_layers=None,
+                 style_weight=10.0, decoder_width=1.0, epsilon=1e-5, **kwargs):
+        kwargs.setdefault("name", "adain_model")
+        super().__init__(**kwargs)
+        if not isinstance(backbone, str):
+            raise OptionError(f"backbone must be a registry name; Received: backbone={backbone!r}")
+        backbone, reason = resolve_backbone(backbone)
+        if reason:
+            logger.info(reason)
+        self.style_weight = _check_number("style_weight", style_weight)
+        self.epsilon = _check_number("epsilon", epsilon)
+        self.backbone = backbone
+        self.weights_option = weights
+        self._extractor = AdaINEncoder(backbone, encoder_layer, style_layers, weights=weights)
+        self.encoder_layer = encoder_layer
+        self.style_layers = self._extractor.style_layers
+        self.decoder_width = decoder_width
+        # Tracked as a sub-model: its (frozen) variables are saved with the model.
+        self.encoder = self._extractor.model
+        self.decoder = build_decoder(self._extractor.channels, decoder_width, encoder_layer)
+        self.adain = AdaIN(self.epsilon, name="adain")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "content_loss", "style_loss")}
+        self.built = True
+
+    # --- forward -----------------------------------------------------------------------------------------------
+
+    @property
+    def extractor(self):
+        """The `AdaINEncoder` (a `FeatureExtractor`) whose `.model` is `self.encoder`."""
+        return self._extractor
+
+    def encode(self, images):
+        """All encoder features `{layer: (B, h, w, C)}` of RGB images in [0, 1] (encoder layer and style layers)."""
+        return self.encoder(images, training=False)
+
+    def decode(self, features, training=False):
+        """Decoder output g(features): (B, H, W, 3), unclipped."""
+        return self.decoder(features, training=training)
+
+    def call(self, inputs, training=False):
+        """Stylized images g(AdaIN(f(content), f(style))) for `(content, style)` or `{"content", "style"}`.
+
+        The output is the raw decoder output, not clipped to [0, 1] (clip for display, or use `stylize`).
+        """
+        content, style = _split_batch(inputs)
+        t = self.adain([self.encode(content)[self.encoder_layer], self.encode(style)[self.encoder_layer]])
+        return self.decode(t, training=training)
+
+    def stylize(self, content, style, alpha=1.0, clip=True):
+        """Stylize content images with style images, trading content against style with α.
+
+        `t = α·AdaIN(f(c), f(s)) + (1 − α)·f(c)`, output `g(t)`: α = 1 is full style, α = 0 decodes the content's
+        own features.
+
+        Args:
+            content: RGB in [0, 1], (H, W, 3) or (B, H, W, 3).
+            style: RGB in [0, 1], (H', W', 3) or (B or 1, H', W', 3).
+            alpha: α in [0, 1].
+            clip: clip the result to [0, 1].
+
+        Returns:
+            float32 NumPy array with the rank of `content`.
+
+        Example:
+            >>> model.stylize(content, style, alpha=0.5).shape
+            (256, 256, 3)
+        """
+        if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0.0 <= alpha <= 1.0:
+            raise OptionError(f"alpha must be a number in [0, 1]; Received: alpha={alpha!r}")
+        content = np.asarray(content, dtype="float32")
+        style = np.asarray(style, dtype="float32")
+        single = content.ndim == 3
+        content, style = (x[None] if x.ndim == 3 else x for x in (content, style))
+        for label, x in (("content", content), ("style", style)):
+            if x.ndim != 4 or x.shape[-1] != 3:
+                raise OptionError(f"{label} must be (H, W, 3) or (B, H, W, 3); Received: shape={x.shape}")
+        content_features = self.encode(content)[self.encoder_layer]
+        t = self.adain([content_features, self.encode(style)[self.encoder_layer]])
+        if alpha != 1.0:
+            t = alpha * t + (1.0 - alpha) * content_features
+        image = self.decode(t)
+        if clip:
+            image = ops.clip(image, 0.0, 1.0)
+        image = np.asarray(ops.convert_to_numpy(image), dtype="float32")
+        return image[0] if single else image
+
+    # --- losses and training -----------------------------------------------------------------------------------
+
+    def compute_losses(self, batch, training=False):
+        """Loss terms of one batch; the single definition used by `train_step` and `test_step`.
+
+        Args:
+            batch: `(content, style)` or `{"content": ..., "style": ...}`, RGB in [0, 1], (B, H, W, 3).
+            training: passed to the decoder.
+
+        Returns:
+            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L_c + λ·L_s) and `style/<layer>` for each
+            style layer (μ and σ terms of that layer).
+        """
+        content, style = _split_batch(batch)
+        style_features = self.encode(style)
+        # t depends on frozen networks only: no gradient path to the decoder.
+        t = ops.stop_gradient(self.adain([self.encode(content)[self.encoder_layer],
+                                          style_features[self.encoder_layer]]))
+        output_features = self.encode(self.decode(t, training=training))
+        losses = {"content": ops.mean(ops.square(output_features[self.encoder_layer] - t))}
+        style_loss = 0.0
+        for layer in self.style_layers:
+            target = mean_std(style_features[layer], self.epsilon)
+            # mean_std_style_loss is (1/C)Σ(Δμ)² + (1/C)Σ(Δσ)² per sample; its batch mean is MSE(μ) + MSE(σ).
+            term = ops.mean(mean_std_style_loss(output_features[layer], target, self.epsilon))
+            losses[f"style/{layer}"] = term
+            style_loss = style_loss + term
+        losses["style"] = style_loss
+        losses["total"] = losses["content"] + self.style_weight * style_loss
+        return losses
+
+    def compile(self, optimizer="adam", style_weight=None, **kwargs):
+        """Configure training: `keras.Model.compile` plus an optional new λ (`style_weight`).
+
+        Setting λ here (rather than on the attribute after `fit` has run) takes effect because `compile` discards
+        the traced train and test functions. Losses are built in, so `loss`/`metrics` arguments are not needed.
+        """
+        if style_weight is not None:
+            self.style_weight = _check_number("style_weight", style_weight)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Re-compile a model loaded from a `.keras` file (optimizer and its state come back; λ is in the config)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def _record(self, losses):
+        self._trackers["loss"].update_state(losses["total"])
+        self._trackers["content_loss"].update_state(losses["content"])
+        self._trackers["style_loss"].update_state(losses["style"])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        """One optimizer step on the decoder.
+
+        Under a `tf.distribute` strategy each replica computes the mean losses of its share of the global batch;
+        the optimizer sums the replicas' gradients, so the loss is divided by the number of replicas first: the
+        update equals the one-device update on the whole batch (for equal shares). Metrics record the undivided
+        per-replica means (Keras averages them over replicas).
+        """
+        import tensorflow as tf  # the gradient tape and the strategy are TensorFlow's: keep them at the edge
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            losses = self.compute_losses(data, training=True)
+            loss = losses["total"] / float(replicas)
+            loss = self.optimizer.scale_loss(loss)  # loss scaling under mixed precision; identity otherwise
+        variables = self.trainable_weights
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return self._record(losses)
+
+    def test_step(self, data):
+        return self._record(self.compute_losses(data, training=False))
+
+    def predict_step(self, data):
+        return self(data, training=False)
+
+    # --- saving ------------------------------------------------------------------------------------------------
+
+    def get_config(self):
+        base = super().get_config()
+        return {
+            **{key: base[key] for key in ("name", "trainable") if key in base},
+            "backbone": self.backbone,
+            "weights": self.weights_option,
+            "encoder_layer": self.encoder_layer,
+            "style_layers": list(self.style_layers),
+            "style_weight": self.style_weight,
+            "decoder_width": self.decoder_width,
+            "epsilon": self.epsilon,
+        }
+
+    def save_decoder(self, path):
+        """Write the decoder's weights (only) to `path` (`*.weights.h5`), atomically.
+
+        Args:
+            path: file name ending in `.weights.h5`.
+
+        Returns:
+            The path as a `pathlib.Path`.
+        """
+        path = pathlib.Path(path)
+        if not path.name.endswith(WEIGHTS_SUFFIX):
+            raise OptionError(f"decoder weights file must end in {WEIGHTS_SUFFIX}; Received: path={str(path)!r}")
+        if not path.parent.is_dir():
+            raise OptionError(f"folder does not exist: {path.parent}")
+        temporary = path.with_name(f".{path.name[:-len(WEIGHTS_SUFFIX)]}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}")
+        try:
+            self.decoder.save_weights(temporary)
+            os.replace(temporary, path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+        return path
+
+    def load_decoder(self, path):
+        """Read decoder weights written by `save_decoder` (same `encoder_layer`, channels and `decoder_width`).
+
+        Raises:
+            WeightsError: the file is missing, unreadable or does not fit this decoder.
+        """
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise WeightsError(f"decoder weights file not found: {path}")
+        try:
+            self.decoder.load_weights(path)
+        except Exception as error:  # Keras raises ValueError, KeyError or OSError depending on the mismatch
+            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            raise WeightsError(f"cannot load decoder weights from {path} into {self.decoder.name} "
+                               f"(encoder_layer={self.encoder_layer}, decoder_width={self.decoder_width}): "
+                               f"{first_line}") from None
+        return self
+
+
+def _split_batch(batch):
+    """`(content, style)` from a pair, a dict with keys content/style, or either wrapped in a 1-tuple."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 1:
+        batch = batch[0]
+    if isinstance(batch, dict):
+        missing = {"content", "style"} - set(batch)
+        if missing:
+            raise OptionError(f"an AdaIN batch needs keys content and style; Received: keys={sorted(batch)}")
+        return batch["content"], batch["style"]
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    raise OptionError("an AdaIN batch is (content, style) or {'content': ..., 'style': ...}; "
+                      f"Received: {type(batch).__name__}")
+
+
+def _check_number(name, value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
+        raise OptionError(f"{name} must be a finite number >= 0; Received: {name}={value!r}")
+    return float(value)
