@@ -19,13 +19,12 @@ second Ctrl-C interrupts at once and, if that is in the middle of a step, writes
 """
 
 import dataclasses
-import signal
-import threading
 
 import numpy as np
 import tensorflow as tf
 
 from tfstyle.errors import OptionError
+from tfstyle.interrupts import InterruptAtStepEnd
 from tfstyle.optimize.callbacks import StepInfo, Timer, to_floats
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -109,7 +108,7 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
     run = _adam if optimizer == "adam" else _lbfgs
     timer = Timer()
     state = _LoopState(np.clip(init, 0.0, 1.0), int(steps), callbacks, timer, checkpoint)
-    with _InterruptAtStepEnd() as interrupt:
+    with InterruptAtStepEnd() as interrupt:
         state.interrupt = interrupt
         try:
             reason = run(objective, state, learning_rate=learning_rate, lbfgs_memory=lbfgs_memory)
@@ -127,36 +126,6 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
     for callback in callbacks:
         callback.on_end(info, reason)
     return OptimizationResult(state.image, state.history, state.step, reason, timer(), state.resumed_from, saved)
-
-
-class _InterruptAtStepEnd:
-    """The first Ctrl-C is noted and raised at the end of the current step; a second one interrupts at once.
-
-    Only installed in the main thread and when Python's default SIGINT handler is active (a notebook kernel or
-    an embedding program that handles SIGINT itself keeps its handler).
-    """
-
-    def __enter__(self):
-        self.requested = False
-        self.previous = None
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def check(self):
-        if self.requested:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
 
 
 class _LoopState:

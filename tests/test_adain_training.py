@@ -1,0 +1,109 @@
+"""Training an AdaIN decoder from folders: exact resume, Ctrl-C, TensorBoard, the exported decoder, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tfstyle.adain.training import DECODER_CONFIG, DECODER_FILE, train_adain
+from tfstyle.cli.main import main
+from tfstyle.errors import OptionError
+from tfstyle.logging import read_images, read_scalars
+
+TINY = dict(backbone="vgg16", weights=None, encoder_layer="block2_conv1", decoder_width=0.125, batch_size=2,
+            crop_size=32, resize_to=40, checkpoint_every=0, log_every=1, images_every=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("adain_data")
+    rng = np.random.default_rng(0)
+    for name in ("content", "style"):
+        (root / name).mkdir()
+        for index in range(4):
+            pixels = rng.uniform(0, 255, (44, 52, 3)).astype("uint8")
+            Image.fromarray(pixels).save(root / name / f"{index}.png")
+    (root / "style" / "broken.jpg").write_bytes(b"not an image")
+    return root / "content", root / "style"
+
+
+class StopAt:
+    def __init__(self, step):
+        self.step = step
+
+    def __call__(self, step, losses):
+        if step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_resume_is_exact(folders, tmp_path):
+    content, style = folders
+    straight = train_adain(content, style, tmp_path / "straight", steps=5, **TINY)
+    assert straight.reason == "done" and straight.steps == 5
+    first = train_adain(content, style, tmp_path / "run", steps=5, on_step=StopAt(2), **TINY)
+    assert first.reason == "interrupted" and first.steps == 2
+    assert (tmp_path / "run" / DECODER_FILE).is_file()
+    resumed = train_adain(content, style, tmp_path / "run", steps=5, resume=True, **TINY)
+    assert resumed.reason == "done" and resumed.resumed_from == 2 and resumed.steps == 5
+    for ours, theirs in zip(resumed.model.decoder.get_weights(), straight.model.decoder.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert resumed.history["loss"] == straight.history["loss"]
+    assert resumed.history["step"] == [1, 2, 3, 4, 5]
+
+
+def test_a_restart_without_the_checkpoint_would_differ(folders, tmp_path):
+    # The check above can fail: training 3 more steps from step 0 is not the same as steps 3-5.
+    content, style = folders
+    straight = train_adain(content, style, tmp_path / "a", steps=5, **TINY)
+    other = train_adain(content, style, tmp_path / "b", steps=3, **TINY)
+    assert other.history["loss"] == straight.history["loss"][:3]  # same seed, same start
+    assert not np.allclose(other.model.decoder.get_weights()[0], straight.model.decoder.get_weights()[0])
+
+
+def test_training_lowers_the_loss_and_logs(folders, tmp_path):
+    content, style = folders
+    result = train_adain(content, style, tmp_path / "run", steps=12, learning_rate=1e-3, **TINY)
+    losses = result.history["loss"]
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+    assert result.skipped_files == [str(style / "broken.jpg")]
+    scalars = read_scalars(tmp_path / "run" / "logs")
+    assert {"train/loss", "train/content_loss", "train/style_loss", "train/learning_rate"} <= set(scalars)
+    assert [step for step, _ in scalars["train/loss"]] == list(range(1, 13))
+    learning_rates = [value for _, value in scalars["train/learning_rate"]]
+    np.testing.assert_allclose(learning_rates[-1], 1e-3 / (1 + 5e-5 * 12), rtol=1e-5)  # the paper's decay
+    images = read_images(tmp_path / "run" / "logs")
+    grid = images["samples/content_style_output"][-1][1]
+    assert grid.shape[1] == 3 * 32  # content | style | output
+    config = json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())
+    assert config["encoder_layer"] == "block2_conv1" and config["steps"] == 12
+
+
+def test_bad_options(folders, tmp_path):
+    content, style = folders
+    with pytest.raises(OptionError, match="steps must be an integer of at least 1; received 0"):
+        train_adain(content, style, tmp_path / "run", **dict(TINY, steps=0))
+    with pytest.raises(OptionError, match="nothing to resume"):
+        train_adain(content, style, tmp_path / "run", steps=2, resume=True, **TINY)
+
+
+def test_cli_trains_refuses_to_overwrite_and_resumes(folders, tmp_path, capsys):
+    content, style = folders
+    common = ["train-adain", "--content-dir", str(content), "--style-dir", str(style), "-o", str(tmp_path / "w"),
+              "--backbone", "vgg16_hed", "--encoder-layer", "block2_conv1", "--decoder-width", "0.125",
+              "--batch-size", "2", "--crop-size", "32", "--resize-to", "40", "--no-progress"]
+    assert main([*common, "--steps", "2"]) == 0
+    out = capsys.readouterr()
+    assert f"wrote {tmp_path / 'w' / DECODER_FILE}  (2 steps," in out.out
+    assert "1 image file skipped" in out.err
+    assert main([*common, "--steps", "3"]) == 2
+    assert "already holds a training checkpoint; resume it" in capsys.readouterr().err
+    assert main([*common, "--steps", "3", "--resume"]) == 0
+    assert "resumed at step 2" in capsys.readouterr().out
+    assert main([*common, "--steps", "4", "--resume", "--style-weight", "3"]) == 2
+    assert "made with style_weight=10.0, this run has style_weight=3.0" in capsys.readouterr().err
+    missing = ["train-adain", "--content-dir", str(tmp_path / "nope"), "--style-dir", str(style), "-o",
+               str(tmp_path / "x")]
+    assert main(missing) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "image folder not found" in err

@@ -1,0 +1,260 @@
+"""Training an AdaIN decoder from two folders of images: checkpoints, exact resume, Ctrl-C, TensorBoard, any strategy.
+
+`train_adain` is the loop behind `tfstyle train-adain`. It runs `AdaINModel.train_step` (the step `fit` runs too)
+with `strategy.run`, so there is one training step, and it works under any `tf.distribute` strategy: the model and
+optimizer are built in `strategy.scope()` and the batches go through `experimental_distribute_dataset`. Around that step it adds what a long run on a slow machine needs:
+
+- a work folder: `checkpoints/` (decoder, Adam's state, step; `tfstyle.optimize.checkpoint.RunCheckpoint`, which
+  refuses to resume with other options), `logs/` (TensorBoard), and the exported decoder (`decoder.weights.h5`
+  with `decoder.json`, loadable by `tfstyle adain --decoder WORKDIR/decoder.weights.h5`);
+- exact resume: the data stream is a function of the seed (`tfstyle.data.two_folder_dataset(seed=...)`), and a
+  resumed run skips the batches already used, so an interrupted and resumed run equals an uninterrupted one;
+- Ctrl-C lets the current step finish, then saves a checkpoint and the decoder; a non-finite loss stops the run
+  and keeps the last checkpoint.
+
+Learning rate: Adam with the paper's decay `lr / (1 + decay · iteration)` (1e-4 and 5e-5 in the reference code).
+
+Example:
+    >>> result = train_adain("photos/", "paintings/", "runs/decoder", backbone="vgg16_hed", steps=2000)
+    >>> result.model.stylize(content, style)
+
+Reference:
+    Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017.
+"""
+
+import dataclasses
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from tfstyle.errors import OptionError
+from tfstyle.interrupts import InterruptAtStepEnd
+
+DECODER_FILE = "decoder.weights.h5"
+DECODER_CONFIG = "decoder.json"
+_PREVIEW_IMAGES = 4
+
+
+@dataclasses.dataclass
+class TrainingResult:
+    """Outcome of `train_adain`.
+
+    Attributes:
+        model: the `AdaINModel` with the trained decoder.
+        steps: steps done in the whole run (a resumed run counts the steps before the resume).
+        reason: `"done"`, `"interrupted"` or `"diverged"`.
+        seconds: wall time of this call.
+        history: `{"step": [...], "loss": [...], "content_loss": [...], "style_loss": [...]}`, one entry every
+            `log_every` steps (means over those steps), the steps before a resume included.
+        resumed_from: the step a checkpoint was restored at, or 0.
+        decoder_path: the exported decoder weights (None after a divergence before any checkpoint).
+        skipped_files: image files the data pipeline could not read.
+    """
+
+    model: object
+    steps: int
+    reason: str
+    seconds: float
+    history: dict
+    resumed_from: int = 0
+    decoder_path: pathlib.Path = None
+    skipped_files: list = dataclasses.field(default_factory=list)
+
+
+def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weights="default",
+                encoder_layer="block4_conv1", decoder_width=1.0, style_weight=10.0, steps=1000, batch_size=8,
+                crop_size=256, resize_to=512, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=100,
+                log_every=10, images_every=100, logdir="default", resume=False, seed=0, cache=True, strategy=None,
+                progress=True, verbose=True, on_step=None):
+    """Train (or continue training) an AdaIN decoder.
+
+    Args:
+        content_dir, style_dir: folders of content photos and style paintings (any image format; unreadable files
+            are skipped and counted).
+        workdir: the run's folder (created): checkpoints, logs and the exported decoder.
+        backbone, weights, encoder_layer, decoder_width, style_weight: see `AdaINModel`.
+        steps: total training steps of the run (a resumed run does the steps still missing; may grow).
+        batch_size: global batch size (split over the strategy's replicas).
+        crop_size, resize_to: images are resized so their short side is `resize_to`, then randomly cropped to
+            `crop_size` and flipped.
+        learning_rate, lr_decay: Adam's learning rate `learning_rate / (1 + lr_decay · iteration)`.
+        checkpoint_every: steps between checkpoints (and decoder exports); the end of the run always saves.
+        log_every: steps between TensorBoard scalars and history entries.
+        images_every: steps between TensorBoard image grids (content, style, output of a fixed batch); 0 for none.
+        logdir: TensorBoard folder; `"default"` is `workdir/logs`, None writes no summaries.
+        resume: continue the run saved in `workdir`. Without it, a `workdir` that holds a checkpoint is refused.
+        seed: seeds the data stream (crops, flips, order) and the decoder's initialisation.
+        cache: keep the decoded, resized images in memory (right for folders of up to a few thousand images).
+        strategy: a `tf.distribute.Strategy`; default: the current one.
+        progress: show a progress bar.
+        verbose: print one line about skipped files.
+        on_step: called as `on_step(step, losses)` after every step (e.g. a notebook's live display); raising
+            KeyboardInterrupt in it stops the run as Ctrl-C does.
+
+    Returns:
+        A `TrainingResult`.
+    """
+    import keras
+    import tensorflow as tf
+
+    from tfstyle.adain.model import AdaINModel
+    from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
+    from tfstyle.optimize.checkpoint import RunCheckpoint
+
+    for name, value, minimum in (("steps", steps, 1), ("batch_size", batch_size, 1), ("crop_size", crop_size, 8),
+                                 ("checkpoint_every", checkpoint_every, 0), ("log_every", log_every, 1),
+                                 ("images_every", images_every, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise OptionError(f"{name} must be an integer of at least {minimum}; received {value!r}")
+    for name, value in (("learning_rate", learning_rate), ("lr_decay", lr_decay)):
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise OptionError(f"{name} must be a finite number >= 0; received {value!r}")
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise OptionError(f"batch_size {batch_size} does not split over {replicas} replicas")
+    workdir = pathlib.Path(workdir)
+    fingerprint = {"content_dir": str(content_dir), "style_dir": str(style_dir), "backbone": backbone,
+                   "encoder_layer": encoder_layer, "decoder_width": decoder_width, "style_weight": style_weight,
+                   "batch_size": batch_size, "crop_size": crop_size, "resize_to": resize_to,
+                   "learning_rate": learning_rate, "lr_decay": lr_decay, "seed": seed}
+    checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
+                               save_when_done=True)
+    if checkpoint.exists() and not resume:
+        raise OptionError(f"{workdir} already holds a training checkpoint; resume it (resume=True, --resume) or "
+                          f"choose another work folder")
+    if resume and not checkpoint.exists():
+        raise OptionError(f"nothing to resume: {workdir} holds no training checkpoint")
+    checkpoint.check_fingerprint()
+
+    keras.utils.set_random_seed(seed)  # before any random op: the data stream and the decoder's initialisation
+    skipped = SkipCounter()
+    dataset = two_folder_dataset(content_dir, style_dir, crop_size, resize_to, batch_size,
+                                 keys=("content", "style"), seed=seed, cache=cache, skip_counter=skipped)
+    with strategy.scope():
+        model = AdaINModel(backbone, weights=weights, encoder_layer=encoder_layer, style_weight=style_weight,
+                           decoder_width=decoder_width)
+        schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
+        model.optimizer.build(model.trainable_variables)
+    step_variable = tf.Variable(0, dtype=tf.int64, name="step")
+    checkpoint.attach(decoder=model.decoder, optimizer=model.optimizer, step=step_variable)
+    history = checkpoint.restore() if resume else None
+    start = int(step_variable.numpy()) if history is not None else 0
+    history = {key: [value for value, at in zip(values, history.get("step", [])) if at <= start]
+               for key, values in history.items()} if history else {}
+
+    # a fixed preview (centre crops of the first images), from datasets of its own: iterating `dataset` twice
+    # would reshuffle it, and the stream must be the same in a resumed run
+    preview = {key: next(iter(evaluation_dataset(folder, crop_size, resize_to, _PREVIEW_IMAGES)))
+               for key, folder in (("content", content_dir), ("style", style_dir))}
+    count = min(len(preview["content"]), len(preview["style"]))
+    preview = {key: value[:count] for key, value in preview.items()}
+    stream = iter(strategy.experimental_distribute_dataset(dataset.skip(start)))
+
+    @tf.function
+    def train_function(batch):
+        per_replica = strategy.run(model.train_step, args=(batch,))
+        return {key: strategy.reduce("MEAN", value, axis=None) for key, value in per_replica.items()}
+    writer = None
+    if logdir is not None:
+        writer = tf.summary.create_file_writer(str(workdir / "logs" if logdir == "default" else logdir))
+
+    bar = _progress_bar(progress, start, steps)
+    timer = time.perf_counter()
+    step, reason = start, "done"
+    with InterruptAtStepEnd() as interrupt:
+        try:
+            while step < steps:
+                logs = train_function(next(stream))
+                step += 1
+                values = {key: float(value) for key, value in logs.items()}
+                if not all(math.isfinite(value) for value in values.values()):
+                    reason = "diverged"
+                    break
+                if step % log_every == 0 or step == steps:
+                    _log(history, step, values, model, writer)
+                    model.reset_metrics()
+                if writer is not None and images_every and (step % images_every == 0 or step == 1):
+                    _log_images(writer, step, model, preview)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({key: f"{value:.3g}" for key, value in values.items()}, refresh=False)
+                if checkpoint.due(step) and step < steps:
+                    _save(checkpoint, step_variable, step, history, model, workdir)
+                if on_step is not None:
+                    on_step(step, values)
+                interrupt.check()
+        except KeyboardInterrupt:
+            reason = "interrupted"
+    if bar is not None:
+        bar.close()
+    decoder_path = None
+    if reason != "diverged" and step > start:
+        decoder_path = _save(checkpoint, step_variable, step, history, model, workdir)
+    elif (workdir / DECODER_FILE).is_file():
+        decoder_path = workdir / DECODER_FILE
+    if writer is not None:
+        writer.flush()
+    if verbose and skipped.count:
+        print(skipped.summary(), file=sys.stderr)
+    return TrainingResult(model, step, reason, time.perf_counter() - timer, history, start, decoder_path,
+                          skipped.paths)
+
+
+def decoder_config(model, **extra):
+    """The JSON-able description stored next to exported decoder weights (what `AdaINModel` needs to rebuild)."""
+    config = {key: model.get_config()[key] for key in ("backbone", "encoder_layer", "style_layers",
+                                                       "decoder_width", "style_weight", "epsilon")}
+    config.update(extra)
+    return config
+
+
+def _save(checkpoint, step_variable, step, history, model, workdir):
+    """Checkpoint (decoder, Adam, step, history), then export the decoder with its config; returns its path."""
+    from tfstyle.io import save_json
+
+    step_variable.assign(step)
+    checkpoint.save(step, history)
+    path = model.save_decoder(workdir / DECODER_FILE)
+    save_json(workdir / DECODER_CONFIG, decoder_config(model, steps=int(step)))
+    return path
+
+
+def _log(history, step, values, model, writer):
+    history.setdefault("step", []).append(step)
+    for key, value in values.items():
+        history.setdefault(key, []).append(value)
+    if writer is None:
+        return
+    import tensorflow as tf
+
+    with writer.as_default(step=step):
+        for key, value in values.items():
+            tf.summary.scalar(f"train/{key}", value)
+        learning_rate = model.optimizer.learning_rate
+        tf.summary.scalar("train/learning_rate", float(learning_rate() if callable(learning_rate) else
+                                                       learning_rate))
+
+
+def _log_images(writer, step, model, preview):
+    """One grid per preview pair: content | style | output, the rows stacked."""
+    import tensorflow as tf
+
+    output = np.clip(np.asarray(model((preview["content"], preview["style"]), training=False)), 0.0, 1.0)
+    rows = [np.concatenate([np.asarray(preview["content"][i]), np.asarray(preview["style"][i]), output[i]], axis=1)
+            for i in range(output.shape[0])]
+    with writer.as_default(step=step):
+        tf.summary.image("samples/content_style_output", np.concatenate(rows, axis=0)[None], step=step)
+
+
+def _progress_bar(progress, start, steps):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr)
+
