@@ -6,6 +6,8 @@ Example:
     >>> model.compile(optimizer="adam")
     >>> model.fit(pairs, epochs=1)                       # pairs: tf.data of (content, style) batches in [0, 1]
     >>> image = model.stylize(content, style, alpha=0.8)
+    >>> model = resolve_decoder("vgg16_hed")                  # a trained decoder, shipped or by path
+    >>> image = transfer(model, "photo.jpg", ["a.jpg", "b.jpg"], style_weights=[3, 1], preserve_colors="coral")
 
 Reference:
     Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017.
@@ -13,17 +15,33 @@ Reference:
 
 from tfstyle.adain.decoder import ENCODER_LAYERS, build_decoder, decoder_plan
 from tfstyle.adain.encoder import ENCODER_BACKBONES, AdaINEncoder, default_style_layers
+from tfstyle.adain.inference import (VIDEO_FORMATS, AdaINStylizer, BatchResult, VideoResult, transfer,
+                                     transfer_folder, transfer_video)
 from tfstyle.adain.layers import AdaIN, ReflectionPadding2D
 from tfstyle.adain.model import AdaINModel
+from tfstyle.adain.pretrained import (DEFAULT_DECODER, available_decoders, export_decoder, load_pretrained,
+                                      resolve_decoder)
 
 __all__ = [
     "AdaIN",
     "AdaINEncoder",
     "AdaINModel",
+    "AdaINStylizer",
+    "BatchResult",
+    "DEFAULT_DECODER",
     "ENCODER_BACKBONES",
     "ENCODER_LAYERS",
     "ReflectionPadding2D",
+    "VIDEO_FORMATS",
+    "VideoResult",
+    "available_decoders",
     "build_decoder",
     "decoder_plan",
     "default_style_layers",
+    "export_decoder",
+    "load_pretrained",
+    "resolve_decoder",
+    "transfer",
+    "transfer_folder",
+    "transfer_video",
 ]

@@ -205,22 +205,13 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                           skipped.paths)
 
 
-def decoder_config(model, **extra):
-    """The JSON-able description stored next to exported decoder weights (what `AdaINModel` needs to rebuild)."""
-    config = {key: model.get_config()[key] for key in ("backbone", "encoder_layer", "style_layers",
-                                                       "decoder_width", "style_weight", "epsilon")}
-    config.update(extra)
-    return config
-
-
 def _save(checkpoint, step_variable, step, history, model, workdir):
     """Checkpoint (decoder, Adam, step, history), then export the decoder with its config; returns its path."""
-    from tfstyle.io import save_json
+    from tfstyle.adain.pretrained import export_decoder
 
     step_variable.assign(step)
     checkpoint.save(step, history)
-    path = model.save_decoder(workdir / DECODER_FILE)
-    save_json(workdir / DECODER_CONFIG, decoder_config(model, steps=int(step)))
+    path, _ = export_decoder(model, workdir / DECODER_FILE, steps=int(step))
     return path
 
 
