@@ -21,15 +21,16 @@ from IPython.core.inputtransformer2 import TransformerManager
 import tfstyle
 
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("01_quickstart", "02_backbones_and_losses", "03_tensorboard")
+NAMES = ("01_quickstart", "02_backbones_and_losses", "03_tensorboard", "04_adain")
 COLAB_URL = "https://colab.research.google.com/github/tfstyle/tfstyle/blob/main/notebooks/{name}.ipynb"
 COLAB_GUARD = "'google.colab' in sys.modules"
 INSTALL_SOURCE = "git+https://github.com/tfstyle/tfstyle"
 FAST_ENV = "TFSTYLE_NOTEBOOK_FAST"
 # what a notebook may use: tfstyle's curated names plus its public submodules
 PUBLIC = {*tfstyle.__all__, "logging", "experiments"}
-PUBLIC_MODULES = {"tfstyle", *(f"tfstyle.{name}" for name in ("backbones", "metrics", "logging", "experiments"))}
-OTHER_PACKAGES = {"numpy", "matplotlib", "IPython"}
+PUBLIC_MODULES = {"tfstyle", *(f"tfstyle.{name}" for name in ("backbones", "metrics", "logging", "experiments",
+                                                               "adain", "data"))}
+OTHER_PACKAGES = {"numpy", "matplotlib", "IPython", "ipywidgets"}
 CELL_TIMEOUT = 600  # seconds; a fast-mode notebook takes well under a minute on two busy cores
 
 

@@ -21,6 +21,7 @@ from tfstyle.adain.layers import AdaIN, ReflectionPadding2D
 from tfstyle.adain.model import AdaINModel
 from tfstyle.adain.pretrained import (DEFAULT_DECODER, available_decoders, export_decoder, load_pretrained,
                                       resolve_decoder)
+from tfstyle.adain.training import TrainingResult, train_adain
 
 __all__ = [
     "AdaIN",
@@ -32,6 +33,7 @@ __all__ = [
     "ENCODER_BACKBONES",
     "ENCODER_LAYERS",
     "ReflectionPadding2D",
+    "TrainingResult",
     "VIDEO_FORMATS",
     "VideoResult",
     "available_decoders",
@@ -41,6 +43,7 @@ __all__ = [
     "export_decoder",
     "load_pretrained",
     "resolve_decoder",
+    "train_adain",
     "transfer",
     "transfer_folder",
     "transfer_video",
