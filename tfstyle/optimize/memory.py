@@ -14,10 +14,10 @@
   (`benchmarks/tiled_memory.py --calibrate`).
 
 Calibration (2-core CPU, TensorFlow 2.x, Keras 3, vgg16_hed with stylize's default layers): see `CALIBRATION`
-below. What it means for large outputs (vgg16_hed, 512 px tiles, estimates): 2048 px peaks at about 2.2 GiB for
-the objective alone, 2.4 GiB with Adam, 6.9 GiB with L-BFGS m = 20; at 4096 px 3.0 GiB, 3.9 GiB with Adam,
-10.5 GiB with L-BFGS m = 5 and 21.7 GiB with m = 20: at 4096 px L-BFGS's float64 history, not the network,
-dominates, so use Adam or a small m there.
+below. What it means for large outputs (vgg16_hed, 512 px tiles): 2048 px peaks at about 2.5 GiB for the
+objective alone, 2.8 GiB with Adam, 7.2 GiB with L-BFGS m = 20; at 4096 px 4.3 GiB (measured: 4.35 GiB), 5.2 GiB
+with Adam, 11.8 GiB with L-BFGS m = 5 and 23.1 GiB with m = 20: at 4096 px L-BFGS's float64 history, not the
+network, dominates, so use Adam or a small m there.
 """
 
 import math
@@ -30,24 +30,29 @@ BACKWARD_FACTOR = 3.4
 # Float64 work vectors L-BFGS-B keeps besides its 2·m correction pairs; float32 image copies for Adam.
 _LBFGS_EXTRA_VECTORS = 10
 _ADAM_VECTORS = 5
-# Full-image float32 arrays of the tiled objective: the gradient it accumulates, the float32 image, the TV gradient.
-_TILED_VECTORS = 3
+# Full-image float32 arrays besides the optimizer's in a tiled run: the gradient the tiled objective accumulates,
+# the image it receives, the TV gradient, tile-assembly buffers, and the run's own copies (content, style, init,
+# the loop's last good image). Calibrated on the 4096 px run (4458 MiB measured); 3 was enough up to 2048 px,
+# where the runtime dominates.
+_TILED_VECTORS = 10
 # Measured peaks (VmHWM, MiB) of one process building vgg16_hed (default layers, Gram loss), setting targets of
 # the image's size (tiled for tiled runs) and running 1–2 value-and-gradient evaluations, and this module's
 # estimate with optimizer=None (benchmarks/tiled_memory.py, --calibrate for the first five rows). Building vgg16_hed
 # alone peaks at 783 MiB (38 MiB of weights). A straight line through the untiled 512 and 768 px peaks against the
 # activation bytes gives the factor 3.4 (slope) and the runtime (intercept). Estimates are within ±5 % up to 768 px
-# and for every tiled run; untiled at 1024 px the factor is nearer 2.9 and the estimate 13 % high (on the safe side).
+# untiled and between -1 % and +17 % tiled (the high side at 2048 px); untiled at 1024 px the factor is nearer 2.9
+# and the estimate 13 % high (on the safe side).
 CALIBRATION = {
     # (mode, size, tile): (measured MiB, estimated MiB)
     ("untiled", 256, None): (1261, 1214),
     ("untiled", 512, None): (2030, 1983),
     ("untiled", 768, None): (3289, 3263),
     ("untiled", 1024, None): (4466, 5057),
-    ("tiled", 512, 256): (1179, 1229),
-    ("tiled", 768, 256): (1191, 1251),
-    ("tiled", 1024, 512): (2004, 2043),
-    ("tiled", 2048, 512): (2211, 2247),
+    ("tiled", 512, 256): (1179, 1250),
+    ("tiled", 768, 256): (1191, 1298),
+    ("tiled", 1024, 512): (2004, 2127),
+    ("tiled", 2048, 512): (2211, 2583),
+    ("tiled", 4096, 512): (4458, 4407),
 }
 
 
@@ -92,7 +97,7 @@ def estimate_memory(extractor_or_backbone_name, height, width, tile_size=None, o
 
     Example:
         >>> format_bytes(estimate_memory("vgg16_hed", 4096, 4096, tile_size=512, optimizer="adam"))
-        '3.93 GiB'
+        '5.24 GiB'
     """
     extractor = _extractor(extractor_or_backbone_name)
     pixels = height * width * 3
