@@ -14,6 +14,7 @@ from tfstyle.adain.encoder import AdaINEncoder
 from tfstyle.adain.layers import AdaIN
 from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
 from tfstyle.errors import OptionError, WeightsError
+from tfstyle.losses.structure import get_structure, structure_loss
 from tfstyle.losses.style import mean_std_style_loss
 from tfstyle.ops.moments import mean_std
 
@@ -32,24 +33,37 @@ class AdaINModel(keras.Model):
 
         L_c = MSE(φ_enc(g(t)), t)
         L_s = Σ_{l ∈ style_layers} MSE(μ(φ_l(g(t))), μ(φ_l(s))) + MSE(σ(φ_l(g(t))), σ(φ_l(s)))
-        L   = L_c + λ·L_s
+        L_d = MSE(D(g(t)), D(c))                      (only with a structure network D)
+        L   = L_c + λ·L_s + λ_d·L_d
 
     Each MSE is the mean of the squared differences over all its elements, batch included (for L_c over B·h·w·C
     values; for a μ or σ term over B·C values), with μ, σ per sample and channel over H, W (biased variance,
     σ = sqrt(var + ε)). λ = `style_weight` = 10 is the reference port's value for this normalisation with Caffe's
     normalised VGG19; Keras ImageNet VGGs are not normalised, so tune it on your backbone.
 
+    Depth / structure-aware AdaIN (Wu & Song 2020): with `structure`, the decoder is also trained to keep the
+    content's structure, L_d = `tfstyle.losses.structure.structure_loss(g(t), c, D)` (mean over all elements of
+    D's maps; D(c) is a constant target), weighted by λ_d = `structure_weight`. D is a frozen structure network:
+    `"laplacian"` or `"hed"` (structure proxies, not depth) or a Keras depth model (a `.keras` path or a
+    `keras.Model`); see `tfstyle.losses.structure`. D is applied to the raw (unclipped) decoder output. With
+    `structure_weight=0` the term is computed and logged but not trained on (a plain baseline with the same
+    metric). D's variables are not part of this model: they are neither trained nor saved with it.
+
     `call` returns the decoder output unclipped (it can leave [0, 1]; training uses it as it is); `stylize` is the
     inference helper with the content–style trade-off α and clipping. `fit` logs `loss` (the total L),
-    `content_loss` (L_c) and `style_loss` (L_s, unweighted). Batches are `(content, style)` pairs or dicts with
-    keys `content` and `style`, RGB in [0, 1], shape (B, H, W, 3) (a style batch of 1 is broadcast).
+    `content_loss` (L_c), `style_loss` (L_s, unweighted) and, with a structure network, `structure_loss` (L_d,
+    unweighted). Batches are `(content, style)` pairs or dicts with keys `content` and `style`, RGB in [0, 1],
+    shape (B, H, W, 3) (a style batch of 1 is broadcast).
 
     Saving: a `.keras` file (`model.save`) stores the config and every variable (decoder and frozen encoder, and
     the optimizer state when compiled); loading it rebuilds the encoder from the config (so `weights` must be
     available again, e.g. `"default"` for `vgg16_hed`) and then overwrites all variables from the file, so even a
     random `weights=None` encoder comes back identical. `save_weights`/`load_weights` (`.weights.h5`) do the same
     for the variables only. `save_decoder`/`load_decoder` store and read only the decoder's weights (the small
-    file tfstyle ships): the encoder comes from the backbone's own weights.
+    file tfstyle ships): the encoder comes from the backbone's own weights. The config stores the structure network
+    by its spec string (`"laplacian"`, `"laplacian:8"`, `"hed"`, a `.keras` path) and rebuilds it on loading; a
+    depth model given as an in-memory `keras.Model` cannot be stored that way: the saved config then has no
+    structure term (a warning says so); pass its `.keras` path instead to keep it.
 
     Args:
         backbone: `vgg19`, `vgg16`, `vgg16_hed` or `auto` (resolved once, here; the config keeps the result).
@@ -59,6 +73,10 @@ class AdaINModel(keras.Model):
         style_weight: λ.
         decoder_width: multiplier of the decoder's hidden channel counts (0.5 for a lighter decoder).
         epsilon: ε of AdaIN and of the μ/σ statistics.
+        structure: the structure network D of L_d, anything `tfstyle.losses.structure.get_structure` accepts
+            (`"laplacian"`, `"laplacian:POOL"`, `"hed"`, `"hed:all"`, a `.keras` depth model path, a `keras.Model`,
+            a `StructureNetwork`), or None (plain AdaIN).
+        structure_weight: λ_d (needs `structure` when > 0).
         **kwargs: `keras.Model` arguments (name, ...).
 
     Example:
@@ -67,14 +85,17 @@ class AdaINModel(keras.Model):
         >>> model.fit(tf.data.Dataset.zip((contents, styles)).batch(8), epochs=1)
         >>> image = model.stylize(content, style, alpha=0.8)       # (H, W, 3) in [0, 1]
         >>> model.save_decoder("decoder.weights.h5")
+        >>> structured = AdaINModel("vgg16_hed", structure="laplacian", structure_weight=1.0)  # proxy, not depth
 
     Reference:
         Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017
-        (sec. 5–6, eq. 8–11).
+        (sec. 5–6, eq. 8–11). Structure term: Wu & Song 2020 (depth-aware AdaIN); Liu, Lai & Wang, "Depth-aware
+        neural style transfer", NPAR 2017; Li et al., "Laplacian-steered neural style transfer", ACM MM 2017.
     """
 
     def __init__(self, backbone="vgg19", weights=DEFAULT_WEIGHTS, encoder_layer="block4_conv1", style_layers=None,
-                 style_weight=10.0, decoder_width=1.0, epsilon=1e-5, **kwargs):
+                 style_weight=10.0, decoder_width=1.0, epsilon=1e-5, structure=None, structure_weight=0.0,
+                 **kwargs):
         kwargs.setdefault("name", "adain_model")
         super().__init__(**kwargs)
         if not isinstance(backbone, str):
@@ -84,6 +105,9 @@ class AdaINModel(keras.Model):
             logger.info(reason)
         self.style_weight = _check_number("style_weight", style_weight)
         self.epsilon = _check_number("epsilon", epsilon)
+        # a plain object, not a Keras layer: D's variables are neither tracked, trained nor saved with this model
+        self._structure = get_structure(structure)
+        self.structure_weight = self._check_structure_weight(structure_weight)
         self.backbone = backbone
         self.weights_option = weights
         self._extractor = AdaINEncoder(backbone, encoder_layer, style_layers, weights=weights)
@@ -94,10 +118,16 @@ class AdaINModel(keras.Model):
         self.encoder = self._extractor.model
         self.decoder = build_decoder(self._extractor.channels, decoder_width, encoder_layer)
         self.adain = AdaIN(self.epsilon, name="adain")
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "content_loss", "style_loss")}
+        names = ("loss", "content_loss", "style_loss") + (("structure_loss",) if self._structure is not None else ())
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
     # --- forward -----------------------------------------------------------------------------------------------
+
+    @property
+    def structure(self):
+        """The structure network D of the structure term (a `StructureNetwork`), or None."""
+        return self._structure
 
     @property
     def extractor(self):
@@ -169,15 +199,17 @@ class AdaINModel(keras.Model):
             training: passed to the decoder.
 
         Returns:
-            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L_c + λ·L_s) and `style/<layer>` for each
-            style layer (μ and σ terms of that layer).
+            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L_c + λ·L_s + λ_d·L_d) and `style/<layer>`
+            for each style layer (μ and σ terms of that layer); with a structure network also `structure` (L_d,
+            unweighted; added to the total only when λ_d > 0).
         """
         content, style = _split_batch(batch)
         style_features = self.encode(style)
         # t depends on frozen networks only: no gradient path to the decoder.
         t = ops.stop_gradient(self.adain([self.encode(content)[self.encoder_layer],
                                           style_features[self.encoder_layer]]))
-        output_features = self.encode(self.decode(t, training=training))
+        output = self.decode(t, training=training)
+        output_features = self.encode(output)
         losses = {"content": ops.mean(ops.square(output_features[self.encoder_layer] - t))}
         style_loss = 0.0
         for layer in self.style_layers:
@@ -188,16 +220,23 @@ class AdaINModel(keras.Model):
             style_loss = style_loss + term
         losses["style"] = style_loss
         losses["total"] = losses["content"] + self.style_weight * style_loss
+        if self._structure is not None:
+            losses["structure"] = structure_loss(output, content, self._structure)
+            if self.structure_weight > 0:
+                losses["total"] = losses["total"] + self.structure_weight * losses["structure"]
         return losses
 
-    def compile(self, optimizer="adam", style_weight=None, **kwargs):
-        """Configure training: `keras.Model.compile` plus an optional new λ (`style_weight`).
+    def compile(self, optimizer="adam", style_weight=None, structure_weight=None, **kwargs):
+        """Configure training: `keras.Model.compile` plus optional new weights λ and λ_d.
 
-        Setting λ here (rather than on the attribute after `fit` has run) takes effect because `compile` discards
-        the traced train and test functions. Losses are built in, so `loss`/`metrics` arguments are not needed.
+        `style_weight` sets λ; `structure_weight` sets λ_d (> 0 needs the model's structure network). Setting them
+        here (rather than on the attributes after `fit` has run) takes effect because `compile` discards the traced
+        train and test functions. Losses are built in, so `loss`/`metrics` arguments are not needed.
         """
         if style_weight is not None:
             self.style_weight = _check_number("style_weight", style_weight)
+        if structure_weight is not None:
+            self.structure_weight = self._check_structure_weight(structure_weight)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):
@@ -215,6 +254,8 @@ class AdaINModel(keras.Model):
         self._trackers["loss"].update_state(losses["total"])
         self._trackers["content_loss"].update_state(losses["content"])
         self._trackers["style_loss"].update_state(losses["style"])
+        if "structure_loss" in self._trackers:
+            self._trackers["structure_loss"].update_state(losses["structure"])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
@@ -247,7 +288,7 @@ class AdaINModel(keras.Model):
 
     def get_config(self):
         base = super().get_config()
-        return {
+        config = {
             **{key: base[key] for key in ("name", "trainable") if key in base},
             "backbone": self.backbone,
             "weights": self.weights_option,
@@ -257,6 +298,23 @@ class AdaINModel(keras.Model):
             "decoder_width": self.decoder_width,
             "epsilon": self.epsilon,
         }
+        # Only a model with a structure network has these keys: plain models keep their earlier config.
+        if self._structure is not None:
+            if self._structure.spec is None:
+                logger.warning("the structure network %s cannot be saved in the model's config (an in-memory model "
+                               "or custom options): the saved config has no structure term; pass a .keras path to "
+                               "keep it", self._structure.name)
+            else:
+                config["structure"] = self._structure.spec
+                config["structure_weight"] = self.structure_weight
+        return config
+
+    def _check_structure_weight(self, value):
+        value = _check_number("structure_weight", value)
+        if value > 0 and self._structure is None:
+            raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
+                              f".keras depth model); Received: structure=None, structure_weight={value!r}")
+        return value
 
     def save_decoder(self, path):
         """Write the decoder's weights (only) to `path` (`*.weights.h5`), atomically.

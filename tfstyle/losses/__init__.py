@@ -28,6 +28,15 @@ from tfstyle.losses.style import (
     mmd_style_loss,
 )
 from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss, layer_weights
+from tfstyle.losses.structure import (
+    HEDEdgeStructure,
+    KerasDepthStructure,
+    LaplacianStructure,
+    StructureLoss,
+    StructureNetwork,
+    get_structure,
+    structure_loss,
+)
 from tfstyle.losses.variation import TotalVariationLoss, total_variation_loss
 
 STYLE_LOSSES = {
@@ -68,16 +77,23 @@ __all__ = [
     "ContentLoss",
     "FeatureComparisonLoss",
     "GramStyleLoss",
+    "HEDEdgeStructure",
+    "KerasDepthStructure",
+    "LaplacianStructure",
     "MMDStyleLoss",
     "MeanStdStyleLoss",
     "STYLE_LOSSES",
+    "StructureLoss",
+    "StructureNetwork",
     "TotalVariationLoss",
     "content_loss",
     "get",
+    "get_structure",
     "gram_style_loss",
     "masked_gram_style_loss",
     "masked_mean_std_style_loss",
     "mean_std_style_loss",
     "mmd_style_loss",
+    "structure_loss",
     "total_variation_loss",
 ]
