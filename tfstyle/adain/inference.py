@@ -64,6 +64,7 @@ import pathlib
 import re
 import tempfile
 import time
+import weakref
 
 import numpy as np
 from keras import ops
@@ -149,6 +150,7 @@ class AdaINStylizer:
         self.color_reference = None if color_reference is None else image_io.load_image(color_reference)
         self._cached_styles = None
         self._feature_masks = {}
+        self._encode, self._decode = _compiled_networks(model)
 
     # --- public ------------------------------------------------------------------------------------------------
 
@@ -203,9 +205,9 @@ class AdaINStylizer:
             network_input = np.stack([colour.luminance(image) for image in images])
         (top, bottom), (left, right) = self._padding(height, width)
         padded = np.pad(network_input, ((0, 0), (top, bottom), (left, right), (0, 0)), mode="reflect")
-        content_features = model.encode(padded)[model.encoder_layer]
+        content_features = self._encode(padded)
         target = self._target(content_features, self._style_features(reference), height, width)
-        output = ops.clip(model.decode(target), 0.0, 1.0)
+        output = ops.clip(self._decode(target), 0.0, 1.0)
         output = np.asarray(ops.convert_to_numpy(output), dtype=np.float32)[:, top:top + height, left:left + width]
         if self.preserve_colors == "luminance":
             output = np.stack([colour.transfer_luminance(out, image) for out, image in zip(output, images)])
@@ -223,8 +225,7 @@ class AdaINStylizer:
             styles = [colour.match_histograms(style, reference) for style in styles]
         elif self.preserve_colors == "luminance":
             styles = [colour.match_luminance(style, reference) for style in styles]
-        model = self.model
-        features = [model.encode(style[None])[model.encoder_layer] for style in styles]
+        features = [self._encode(style[None]) for style in styles]
         if fixed:
             self._cached_styles = features
         return features
@@ -606,6 +607,33 @@ def _stylizer(model, styles, options):
             raise OptionError(f"options {', '.join(sorted(options))} belong to the AdaINStylizer already given")
         return model
     return AdaINStylizer(model, styles, **options)
+
+
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _compiled_networks(model):
+    """The encoder (to its output layer) and the decoder as `tf.function`s traced once for any image size.
+
+    Called eagerly, the two Keras models run 1.4–1.5× slower at 512 px than compiled (benchmarks/adain_speed.py).
+    Kept per model, so that every `transfer` call after the first reuses the traces.
+    """
+    if model in _COMPILED:
+        return _COMPILED[model]
+    import tensorflow as tf
+
+    channels = model.decoder.input_shape[-1]
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    def encode(images):
+        return model.encoder(images, training=False)[model.encoder_layer]
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, channels), tf.float32)])
+    def decode(features):
+        return model.decoder(features, training=False)
+
+    _COMPILED[model] = encode, decode
+    return encode, decode
 
 
 def _region_adain(content, style, region, epsilon):
