@@ -9,8 +9,8 @@ Claims measured (issue 4; DESIGN.md, "Performance: how it is measured"):
      or a video). References: *bare* = one `tf.function` over the Keras calls `encoder(content)`,
      `encoder(style)`, the AdaIN layer and `decoder`, output fetched to NumPy; *bare, cached style* = the same
      with the style features computed once beforehand (the like-for-like reference of the cached call).
-     A breakdown (`--no-breakdown` skips it) times the encoder and the decoder alone, called eagerly as
-     `AdaINStylizer` calls them (`model.encode`, `model.decode`) and inside a `tf.function`.
+     A breakdown (`--no-breakdown` skips it) times the encoder and the decoder alone, called eagerly
+     (`model.encode`, `model.decode`) and inside a `tf.function`: the reason `AdaINStylizer` traces them.
   2. AdaIN is at least 100x faster than `tfstyle.stylize` on the same pair at the same size (its default
      settings, backbone vgg16_hed: L-BFGS, 500 steps). A full run takes 30+ minutes at 512 px on these machines, so
      `--stylize-steps N` iterations are timed and the call is **extrapolated** to the default step count:
@@ -482,10 +482,10 @@ def report(args, decoder_note, single, stylized, batches, started, machine, comm
             t = b["seconds"]
             lines += [
                 "",
-                "Where the time goes: `AdaINStylizer` calls the Keras encoder and decoder eagerly (`model.encode`, "
-                "`model.decode`); the bare pass runs them in a `tf.function` (graph optimisations such as fused "
-                f"convolution + bias + ReLU). Each network alone at {single['size']} px, eager vs traced, "
-                f"{b['rounds']} rounds (one image):",
+                "Why `AdaINStylizer` runs the encoder and decoder as `tf.function`s (traced once per model): called "
+                "eagerly, as it did before 2026-11-26, each Keras network is slower than traced (graph optimisations "
+                f"such as fused convolution + bias + ReLU). Each network alone at {single['size']} px, eager vs "
+                f"traced, {b['rounds']} rounds (one image):",
                 "",
                 "| network | eager | traced | eager / traced |",
                 "|---|---|---|---|",
