@@ -1,0 +1,100 @@
+"""How close is AdaIN to the optimization result? Style and content distances on styles the decoder never saw.
+
+For every content × style pair, stylizes once with an AdaIN decoder (`tfstyle.adain.transfer`) and once with
+`tfstyle.stylize` (the Gatys optimization, vgg16_hed, `--steps` L-BFGS iterations) at the same size, scores both
+with `tfstyle.metrics` (Gram style distance, content distance, SSIM to the content, on the fixed metric network),
+and writes a grid (content | style | AdaIN | optimization per row) and a Markdown table with the per-pair values,
+their means and the time of each method.
+
+The styles should be paintings the decoder was not trained on: by default the held-out folder that
+`scripts/prepare_adain_data.py` writes.
+
+Usage:
+    python scripts/adain_quality.py --decoder runs/decoder/decoder.weights.h5 \\
+        --styles /work/runs/adain_data/holdout_style --grid docs/images/adain_quality.jpg --markdown table.md
+    python scripts/adain_quality.py --quick              # 96 px, 1 pair, 5 steps: checks that it runs
+"""
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("TFSTYLE_OFFLINE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DATA = pathlib.Path(os.environ.get("TFSTYLE_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEFAULT_CONTENT = [str(DATA / "content" / name) for name in ("tubingen.jpg", "hoovertowernight.jpg", "avril.jpg")]
+DEFAULT_STYLES = "/work/runs/adain_data/holdout_style"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--decoder", default="vgg16_hed", help="shipped name or decoder.weights.h5 path")
+    parser.add_argument("--content", nargs="+", default=DEFAULT_CONTENT)
+    parser.add_argument("--styles", default=DEFAULT_STYLES, help="a folder of held-out style images, or one image")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the optimization reference")
+    parser.add_argument("--grid", help="write the image grid here (.jpg/.png)")
+    parser.add_argument("--markdown", help="write the table here")
+    parser.add_argument("--quick", action="store_true", help="96 px, one pair, 5 steps")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import numpy as np
+
+    import tfstyle
+    from tfstyle import metrics
+    from tfstyle.adain import resolve_decoder, transfer
+    from tfstyle.data import list_images
+    from tfstyle.experiments import make_grid, markdown_table
+    from tfstyle.io import resize_image
+
+    styles = [pathlib.Path(args.styles)] if pathlib.Path(args.styles).is_file() else list_images(args.styles)
+    contents = args.content
+    size, steps = args.size, args.steps
+    if args.quick:
+        contents, styles, size, steps = contents[:1], styles[:1], 96, 5
+    model = resolve_decoder(args.decoder)
+    rows, grid, totals = [], [], {"adain": 0.0, "optimization": 0.0}
+    for content_path in contents:
+        content = resize_image(tfstyle.load_image(content_path), long_side=size)
+        for style_path in styles:
+            style = resize_image(tfstyle.load_image(style_path), long_side=size)
+            start = time.perf_counter()
+            adain = transfer(model, content, style)
+            totals["adain"] += time.perf_counter() - start
+            start = time.perf_counter()
+            optimized = tfstyle.stylize(content, style, size=size, steps=steps, backbone="vgg16_hed",
+                                        progress=False, verbose=False).image
+            totals["optimization"] += time.perf_counter() - start
+            pair = f"{pathlib.Path(content_path).stem} × {pathlib.Path(style_path).stem}"
+            for method, image in (("adain", adain), ("optimization", optimized)):
+                scores = metrics.evaluate(image, content, style, metrics=("style_gram", "content", "ssim"))
+                rows.append({"pair": pair, "method": method, **{key: scores[key] for key in
+                                                                 ("style_gram", "content", "ssim")}})
+            print(f"{pair}: AdaIN {rows[-2]['style_gram']:.4f} / {rows[-2]['content']:.3f}, optimization "
+                  f"{rows[-1]['style_gram']:.4f} / {rows[-1]['content']:.3f} (style / content distance)", flush=True)
+            grid.append([content, style, adain, optimized])
+    pairs = len(grid)
+    means = [{"pair": "mean", "method": method,
+              **{key: float(np.mean([row[key] for row in rows if row["method"] == method]))
+                 for key in ("style_gram", "content", "ssim")},
+              "seconds per image": totals[method] / pairs} for method in ("adain", "optimization")]
+    table = markdown_table(rows + means, ["pair", "method", "style_gram", "content", "ssim", "seconds per image"])
+    header = (f"`python scripts/adain_quality.py --decoder {args.decoder} --size {size} --steps {steps}` "
+              f"({pairs} pairs; optimization: vgg16_hed, L-BFGS, {steps} iterations; lower distances are closer)")
+    print(header + "\n\n" + table)
+    if args.markdown:
+        pathlib.Path(args.markdown).write_text(header + "\n\n" + table)
+    if args.grid:
+        labels = ["content", "style", "AdaIN", f"optimization ({steps} steps)"]
+        tfstyle.save_image(args.grid, make_grid(grid, columns=labels))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
