@@ -44,7 +44,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tfstyle.errors import OptionError, TfstyleError
-from tfstyle.io import DEFAULT_MAX_PIXELS, load_image
+from tfstyle.io import DEFAULT_MAX_PIXELS, _positive_int, load_image
 
 logger = logging.getLogger("tfstyle")
 
@@ -538,12 +538,6 @@ def _folder_path(folder):
     if not path.is_dir():
         raise OptionError(f"not a folder: {path}")
     return path
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise OptionError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _resize_to(resize_to, crop_size):

@@ -71,6 +71,7 @@ from keras import ops
 from PIL import Image
 
 from tfstyle import io as image_io
+from tfstyle.adain.model import check_alpha
 from tfstyle.errors import ImageError, OptionError, TfstyleError
 from tfstyle.masks import load_mask, split_labels
 from tfstyle.ops import colour
@@ -127,7 +128,7 @@ class AdaINStylizer:
 
             model = resolve_decoder(model)
         self.model = model
-        self.alpha = _check_alpha(alpha)
+        self.alpha = check_alpha(alpha)
         self.max_size = _optional_positive_int(max_size, "max_size")
         style_size = _optional_positive_int(style_size, "style_size")
         self.border = _non_negative_int(border, "border")
@@ -688,12 +689,6 @@ def _normalised_weights(weights, count):
     if total == 0:
         raise OptionError("style weights must not all be 0")
     return [float(w) / total for w in weights]
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
-        raise OptionError(f"alpha must be a number in [0, 1]; Received: alpha={alpha!r}")
-    return float(alpha)
 
 
 def _positive_int(value, name):

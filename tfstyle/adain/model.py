@@ -170,8 +170,7 @@ class AdaINModel(keras.Model):
             >>> model.stylize(content, style, alpha=0.5).shape
             (256, 256, 3)
         """
-        if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0.0 <= alpha <= 1.0:
-            raise OptionError(f"alpha must be a number in [0, 1]; Received: alpha={alpha!r}")
+        alpha = check_alpha(alpha)
         content = np.asarray(content, dtype="float32")
         style = np.asarray(style, dtype="float32")
         single = content.ndim == 3
@@ -371,6 +370,13 @@ def _split_batch(batch):
         return batch[0], batch[1]
     raise OptionError("an AdaIN batch is (content, style) or {'content': ..., 'style': ...}; "
                       f"Received: {type(batch).__name__}")
+
+
+def check_alpha(alpha):
+    """α of the content–style trade-off as a float in [0, 1], or `OptionError` naming the value received."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
+        raise OptionError(f"alpha must be a number in [0, 1]; Received: alpha={alpha!r}")
+    return float(alpha)
 
 
 def _check_number(name, value):

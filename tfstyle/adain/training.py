@@ -180,6 +180,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     def train_function(batch):
         per_replica = strategy.run(model.train_step, args=(batch,))
         return {key: strategy.reduce("MEAN", value, axis=None) for key, value in per_replica.items()}
+
     writer = None
     if logdir is not None:
         writer = tf.summary.create_file_writer(str(workdir / "logs" if logdir == "default" else logdir))

@@ -77,7 +77,6 @@ class LbfgsB:
         self.lsave = np.zeros(4, dtype=np.int32)
         self.isave = np.zeros(44, dtype=np.int32)
         self.dsave = np.zeros(29)
-        self.evaluations = 0
 
     @property
     def status(self):
@@ -99,7 +98,6 @@ class LbfgsB:
                 value, gradient = value_and_gradient(self.x)
                 self.f = np.array(float(value))
                 self.g = np.asarray(gradient, dtype=np.float64).ravel().copy()
-                self.evaluations += 1
             elif self.task[0] == _NEW_X:
                 return True
             else:
