@@ -1,8 +1,10 @@
-"""Losses of style transfer: content, style (Gram, MMD, channel statistics) and total variation.
+"""Losses of style transfer: content, style (Gram, MMD, channel statistics), total variation and adversarial.
 
 Each loss is a plain function (the per-sample value, shape (B,)) and a thin Keras `Loss` class around it, as
 Keras does with `mean_squared_error` and `MeanSquaredError`. The comparison losses split into
-`representation(target_features)`, computed once, and `compare(features, target_representation)`.
+`representation(target_features)`, computed once, and `compare(features, target_representation)`. The adversarial
+losses of the GAN models are plain functions too (`lsgan_*`, `vanilla_*`, `wgan_*` per sample; `gradient_penalty`, a
+scalar); their objects (`get_adversarial`) are `AdversarialObjective`s, whose losses take real and fake scores.
 
 Example:
     >>> import numpy as np
@@ -15,6 +17,21 @@ Example:
 """
 
 from tfstyle.errors import OptionError
+from tfstyle.losses.adversarial import (
+    ADVERSARIAL_OBJECTIVES,
+    LSGAN,
+    WGANGP,
+    AdversarialObjective,
+    VanillaGAN,
+    get_adversarial,
+    gradient_penalty,
+    lsgan_discriminator_loss,
+    lsgan_generator_loss,
+    vanilla_discriminator_loss,
+    vanilla_generator_loss,
+    wgan_critic_loss,
+    wgan_generator_loss,
+)
 from tfstyle.losses.base import FeatureComparisonLoss
 from tfstyle.losses.content import ContentLoss, content_loss
 from tfstyle.losses.style import (
@@ -74,11 +91,14 @@ def get(name, **kwargs):
 
 
 __all__ = [
+    "ADVERSARIAL_OBJECTIVES",
+    "AdversarialObjective",
     "ContentLoss",
     "FeatureComparisonLoss",
     "GramStyleLoss",
     "HEDEdgeStructure",
     "KerasDepthStructure",
+    "LSGAN",
     "LaplacianStructure",
     "MMDStyleLoss",
     "MeanStdStyleLoss",
@@ -86,14 +106,24 @@ __all__ = [
     "StructureLoss",
     "StructureNetwork",
     "TotalVariationLoss",
+    "VanillaGAN",
+    "WGANGP",
     "content_loss",
     "get",
+    "get_adversarial",
     "get_structure",
+    "gradient_penalty",
     "gram_style_loss",
+    "lsgan_discriminator_loss",
+    "lsgan_generator_loss",
     "masked_gram_style_loss",
     "masked_mean_std_style_loss",
     "mean_std_style_loss",
     "mmd_style_loss",
     "structure_loss",
     "total_variation_loss",
+    "vanilla_discriminator_loss",
+    "vanilla_generator_loss",
+    "wgan_critic_loss",
+    "wgan_generator_loss",
 ]
