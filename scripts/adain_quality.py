@@ -31,11 +31,15 @@ DEFAULT_STYLES = "/work/runs/adain_data/holdout_style"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--decoder", default="vgg16_hed", help="shipped name or decoder.weights.h5 path")
+    parser.add_argument("--decoder", nargs="+", default=["vgg16_hed"],
+                        help="shipped names or decoder.weights.h5 paths (several: one column each, as NAME=PATH "
+                             "to label them)")
     parser.add_argument("--content", nargs="+", default=DEFAULT_CONTENT)
     parser.add_argument("--styles", default=DEFAULT_STYLES, help="a folder of held-out style images, or one image")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the optimization reference")
+    parser.add_argument("--reference-dir", help="keep the optimization results here and reuse them in later runs "
+                                                 "(keyed by content, style, size and steps)")
     parser.add_argument("--grid", help="write the image grid here (.jpg/.png)")
     parser.add_argument("--markdown", help="write the table here")
     parser.add_argument("--quick", action="store_true", help="96 px, one pair, 5 steps")
@@ -58,42 +62,72 @@ def main(argv=None):
     size, steps = args.size, args.steps
     if args.quick:
         contents, styles, size, steps = contents[:1], styles[:1], 96, 5
-    model = resolve_decoder(args.decoder)
-    rows, grid, totals = [], [], {"adain": 0.0, "optimization": 0.0}
+    decoders = {}
+    for spec in args.decoder:
+        label, _, source = spec.rpartition("=") if "=" in spec else (None, None, spec)
+        decoders[label or f"AdaIN {pathlib.Path(source).parent.name or source}"] = resolve_decoder(source)
+    methods = [*decoders, "optimization"]
+    reference_dir = pathlib.Path(args.reference_dir) if args.reference_dir else None
+    rows, grid, totals = [], [], dict.fromkeys(methods, 0.0)
     for content_path in contents:
         content = resize_image(tfstyle.load_image(content_path), long_side=size)
         for style_path in styles:
             style = resize_image(tfstyle.load_image(style_path), long_side=size)
-            start = time.perf_counter()
-            adain = transfer(model, content, style)
-            totals["adain"] += time.perf_counter() - start
-            start = time.perf_counter()
-            optimized = tfstyle.stylize(content, style, size=size, steps=steps, backbone="vgg16_hed",
-                                        progress=False, verbose=False).image
-            totals["optimization"] += time.perf_counter() - start
+            outputs = {}
+            for label, model in decoders.items():
+                start = time.perf_counter()
+                outputs[label] = transfer(model, content, style)
+                totals[label] += time.perf_counter() - start
+            outputs["optimization"], seconds = _optimized(content, style, size, steps, reference_dir,
+                                                          pathlib.Path(content_path).stem,
+                                                          pathlib.Path(style_path).stem)
+            totals["optimization"] += seconds
             pair = f"{pathlib.Path(content_path).stem} × {pathlib.Path(style_path).stem}"
-            for method, image in (("adain", adain), ("optimization", optimized)):
+            for method, image in outputs.items():
                 scores = metrics.evaluate(image, content, style, metrics=("style_gram", "content", "ssim"))
                 rows.append({"pair": pair, "method": method, **{key: scores[key] for key in
                                                                  ("style_gram", "content", "ssim")}})
-            print(f"{pair}: AdaIN {rows[-2]['style_gram']:.4f} / {rows[-2]['content']:.3f}, optimization "
-                  f"{rows[-1]['style_gram']:.4f} / {rows[-1]['content']:.3f} (style / content distance)", flush=True)
-            grid.append([content, style, adain, optimized])
+            print(pair + ": " + ", ".join(f"{row['method']} {row['style_gram']:.4f} / {row['content']:.3f}"
+                                          for row in rows[-len(outputs):]) + " (style / content distance)",
+                  flush=True)
+            grid.append([content, style, *outputs.values()])
     pairs = len(grid)
     means = [{"pair": "mean", "method": method,
               **{key: float(np.mean([row[key] for row in rows if row["method"] == method]))
                  for key in ("style_gram", "content", "ssim")},
-              "seconds per image": totals[method] / pairs} for method in ("adain", "optimization")]
+              "seconds per image": totals[method] / pairs} for method in methods]
     table = markdown_table(rows + means, ["pair", "method", "style_gram", "content", "ssim", "seconds per image"])
-    header = (f"`python scripts/adain_quality.py --decoder {args.decoder} --size {size} --steps {steps}` "
+    header = (f"`python scripts/adain_quality.py --decoder {' '.join(args.decoder)} --size {size} --steps {steps}` "
               f"({pairs} pairs; optimization: vgg16_hed, L-BFGS, {steps} iterations; lower distances are closer)")
     print(header + "\n\n" + table)
     if args.markdown:
         pathlib.Path(args.markdown).write_text(header + "\n\n" + table)
     if args.grid:
-        labels = ["content", "style", "AdaIN", f"optimization ({steps} steps)"]
+        labels = ["content", "style", *decoders, f"optimization ({steps} steps)"]
         tfstyle.save_image(args.grid, make_grid(grid, columns=labels))
     return 0
+
+
+def _optimized(content, style, size, steps, reference_dir, content_name, style_name):
+    """The optimization result for the pair and its time: computed, or read back from `reference_dir`."""
+    import json
+
+    import tfstyle
+
+    if reference_dir is not None:
+        stem = reference_dir / f"{content_name}__{style_name}__{size}px_{steps}steps"
+        image_path, info_path = stem.with_suffix(".png"), stem.with_suffix(".json")
+        if image_path.is_file() and info_path.is_file():
+            return tfstyle.load_image(image_path), json.loads(info_path.read_text())["seconds"]
+    start = time.perf_counter()
+    image = tfstyle.stylize(content, style, size=size, steps=steps, backbone="vgg16_hed", progress=False,
+                            verbose=False).image
+    seconds = time.perf_counter() - start
+    if reference_dir is not None:
+        reference_dir.mkdir(parents=True, exist_ok=True)
+        tfstyle.save_image(image_path, image)
+        info_path.write_text(json.dumps({"seconds": seconds}))
+    return image, seconds
 
 
 if __name__ == "__main__":
