@@ -21,7 +21,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 import tfstyle
 
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("01_quickstart", "02_backbones_and_losses", "03_tensorboard", "04_adain")
+NAMES = ("01_quickstart", "02_backbones_and_losses", "03_tensorboard", "04_adain", "05_cyclegan")
 COLAB_URL = "https://colab.research.google.com/github/tfstyle/tfstyle/blob/main/notebooks/{name}.ipynb"
 COLAB_GUARD = "'google.colab' in sys.modules"
 INSTALL_SOURCE = "git+https://github.com/tfstyle/tfstyle"
@@ -29,8 +29,9 @@ FAST_ENV = "TFSTYLE_NOTEBOOK_FAST"
 # what a notebook may use: tfstyle's curated names plus its public submodules
 PUBLIC = {*tfstyle.__all__, "logging", "experiments"}
 PUBLIC_MODULES = {"tfstyle", *(f"tfstyle.{name}" for name in ("backbones", "metrics", "logging", "experiments",
-                                                               "adain", "data"))}
-OTHER_PACKAGES = {"numpy", "matplotlib", "IPython", "ipywidgets"}
+                                                               "adain", "data", "cyclegan"))}
+# tensorflow_datasets: 05_cyclegan imports it inside a try, only when online (never in fast mode)
+OTHER_PACKAGES = {"numpy", "matplotlib", "IPython", "ipywidgets", "tensorflow_datasets"}
 CELL_TIMEOUT = 600  # seconds; a fast-mode notebook takes well under a minute on two busy cores
 
 

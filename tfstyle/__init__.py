@@ -30,6 +30,9 @@ _LAZY = {
     "experiments": "tfstyle.experiments",
     "data": "tfstyle.data",
     "adain": "tfstyle.adain",
+    "cyclegan": "tfstyle.cyclegan",
+    "filters": "tfstyle.filters",
+    "distribution_metrics": "tfstyle.distribution_metrics",
 }
 
 __all__ = ["__version__", "TfstyleError", "ImageError", "OptionError", "WeightsError", *_LAZY]

@@ -3,7 +3,7 @@
 import sys
 
 from tfstyle import __version__
-from tfstyle.cli import adain, backbones, samples, stylize, train_adain
+from tfstyle.cli import adain, backbones, samples, stylize, train_adain, train_cyclegan, translate
 from tfstyle.cli.parsing import ArgumentParser, report_error
 from tfstyle.errors import TfstyleError
 
@@ -14,7 +14,7 @@ def build_parser():
     parser = ArgumentParser(prog="tfstyle", description="Image style transfer: optimization (Gatys), and more.")
     parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for command in (stylize, adain, train_adain, backbones, samples):
+    for command in (stylize, adain, train_adain, translate, train_cyclegan, backbones, samples):
         command.add_parser(subparsers)
     return parser
 
