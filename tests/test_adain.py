@@ -164,6 +164,22 @@ def test_decoder_config_round_trip():
     np.testing.assert_array_equal(copy(x), decoder(x))
 
 
+def test_decoder_input_scale_divides_the_features_and_has_no_weights():
+    plain = build_decoder(16, width=0.125, encoder_layer="block2_conv1")
+    scaled = build_decoder(16, width=0.125, encoder_layer="block2_conv1", input_scale=20.0)
+    assert [w.path for w in scaled.weights] == [w.path for w in plain.weights]  # weights files stay compatible
+    scaled.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).random((1, 4, 4, 16)).astype("float32") * 20.0
+    np.testing.assert_allclose(scaled(x), plain(x / 20.0), rtol=1e-5, atol=1e-6)
+    assert "decoder_input_scale" not in [layer.name for layer in plain.layers]
+    copy = keras.Model.from_config(scaled.get_config())
+    copy.set_weights(scaled.get_weights())
+    np.testing.assert_array_equal(copy(x), scaled(x))
+    with pytest.raises(OptionError) as info:
+        build_decoder(16, encoder_layer="block2_conv1", input_scale=0)
+    assert str(info.value) == "the decoder's input_scale must be a positive number; Received: input_scale=0"
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"width": 0}, "decoder width must be a number in (0, 4]; Received: width=0"),
     ({"encoder_layer": "block4_conv2"},
@@ -263,6 +279,25 @@ def test_compute_losses_by_hand(model4, monkeypatch):
         np.testing.assert_allclose(losses[f"style/{layer}"], value, rtol=1e-3)
     np.testing.assert_allclose(losses["style"], style_loss, rtol=1e-3)
     np.testing.assert_allclose(losses["total"], content_loss + 3.0 * style_loss, rtol=1e-3)
+
+
+def test_compute_losses_adds_the_pixel_reconstruction_term():
+    model = tiny_model(encoder_layer="block2_conv1", reconstruction_weight=2.5)
+    content, style = random_images(2, seed=1), random_images(2, seed=2)
+    losses = {name: float(value) for name, value in model.compute_losses((content, style)).items()}
+    reconstruction = np.asarray(model.decoder(model.encode(content)["block2_conv1"]), np.float64)
+    expected = np.mean((reconstruction - content) ** 2)  # g(f(c)) against c, pixels in [0, 1]
+    np.testing.assert_allclose(losses["reconstruction"], expected, rtol=1e-4)
+    np.testing.assert_allclose(losses["total"], losses["content"] + 10.0 * losses["style"] + 2.5 * expected,
+                               rtol=1e-4)
+    assert [metric.name for metric in model.metrics] == ["loss", "content_loss", "style_loss", "reconstruction_loss"]
+    config = model.get_config()
+    assert config["reconstruction_weight"] == 2.5
+    assert AdaINModel.from_config(config).reconstruction_weight == 2.5
+    assert "reconstruction" not in tiny_model(encoder_layer="block2_conv1").compute_losses((content, style))
+    with pytest.raises(OptionError) as info:
+        tiny_model(reconstruction_weight=float("nan"))
+    assert str(info.value) == "reconstruction_weight must be a finite number >= 0; Received: reconstruction_weight=nan"
 
 
 def test_stylize_alpha(model4):

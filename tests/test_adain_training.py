@@ -79,6 +79,33 @@ def test_training_lowers_the_loss_and_logs(folders, tmp_path):
     assert config["encoder_layer"] == "block2_conv1" and config["steps"] == 12
 
 
+def test_reconstruction_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_path):
+    content, style = folders
+    result = train_adain(content, style, tmp_path / "run", steps=2, reconstruction_weight=100.0, **TINY)
+    assert result.reason == "done" and all(np.isfinite(result.history["reconstruction_loss"]))
+    assert "train/reconstruction_loss" in read_scalars(tmp_path / "run" / "logs")
+    assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["reconstruction_weight"] == 100.0
+    with pytest.raises(OptionError, match="reconstruction_weight"):
+        train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+    with pytest.raises(OptionError, match="reconstruction_weight must be a finite number >= 0"):
+        train_adain(content, style, tmp_path / "other", steps=1, reconstruction_weight=-1.0, **TINY)
+
+
+def test_feature_scale_is_measured_once_kept_on_resume_and_exported(folders, tmp_path):
+    content, style = folders
+    first = train_adain(content, style, tmp_path / "run", steps=3, on_step=StopAt(1), **TINY)
+    scale = first.model.feature_scale
+    assert scale > 1.0  # random-weight VGG features of 0-255 Caffe inputs are far larger than 1
+    assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["feature_scale"] == scale
+    resumed = train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+    assert resumed.model.feature_scale == scale and resumed.steps == 3
+    paper = train_adain(content, style, tmp_path / "paper", steps=1, feature_scale=1.0, **TINY)
+    assert paper.model.feature_scale == 1.0
+    assert "feature_scale" not in json.loads((tmp_path / "paper" / DECODER_CONFIG).read_text())
+    with pytest.raises(OptionError, match="feature_scale must be 'auto' or a positive number"):
+        train_adain(content, style, tmp_path / "bad", steps=1, feature_scale=0, **TINY)
+
+
 def test_bad_options(folders, tmp_path):
     content, style = folders
     with pytest.raises(OptionError, match="steps must be an integer of at least 1; received 0"):

@@ -54,7 +54,7 @@ def decoder_plan(encoder_layer="block4_conv1", width=1.0):
 
 
 def build_decoder(encoder_channels=512, width=1.0, encoder_layer="block4_conv1", name="adain_decoder",
-                  dtype="float32"):
+                  dtype="float32", input_scale=1.0):
     """Build the AdaIN decoder as a functional `keras.Model` from features (B, h, w, C) to images (B, H, W, 3).
 
     Per block: reflection padding 1, 3×3 convolution (valid) and ReLU; nearest-neighbour ×2 upsampling between
@@ -71,6 +71,10 @@ def build_decoder(encoder_channels=512, width=1.0, encoder_layer="block4_conv1",
         encoder_layer: the encoder layer the decoder inverts, one of `ENCODER_LAYERS`.
         name: model name.
         dtype: dtype (policy) of every layer; float32 by default.
+        input_scale: the features are divided by this number before the first convolution (a weightless
+            `decoder_input_scale` layer, present only when it is not 1). Unnormalised VGGs (Keras ImageNet,
+            vgg16_hed) give features of 10 to 60 where the paper's normalised VGG19 gives about 1; dividing by
+            their typical size starts the decoder's output near [0, 1] instead of tens.
 
     Returns:
         A `keras.Model` with input shape (None, None, encoder_channels) and output (None, None, 3).
@@ -89,8 +93,12 @@ def build_decoder(encoder_channels=512, width=1.0, encoder_layer="block4_conv1",
         raise OptionError("encoder_channels must be a positive integer; "
                           f"Received: encoder_channels={encoder_channels!r}")
     plan = decoder_plan(encoder_layer, width)
+    if not isinstance(input_scale, numbers.Real) or isinstance(input_scale, bool) or not 0 < input_scale < float("inf"):
+        raise OptionError(f"the decoder's input_scale must be a positive number; Received: input_scale={input_scale!r}")
     inputs = keras.Input(shape=(None, None, int(encoder_channels)), name="features", dtype=dtype)
     x = inputs
+    if input_scale != 1:
+        x = keras.layers.Rescaling(1.0 / float(input_scale), name="decoder_input_scale", dtype=dtype)(x)
     last = plan[-1][0]
     for layer_name, filters in plan:
         if filters is None:

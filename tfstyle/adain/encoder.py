@@ -1,5 +1,7 @@
 """The AdaIN encoder: one frozen VGG, read at the encoder layer and at the style-loss layers."""
 
+import numpy as np
+
 from tfstyle.adain.decoder import ENCODER_LAYERS
 from tfstyle.backbones.build import DEFAULT_WEIGHTS
 from tfstyle.backbones.feature_extractor import FeatureExtractor
@@ -95,3 +97,23 @@ class AdaINEncoder(FeatureExtractor):
     def __repr__(self):
         return (f"AdaINEncoder({self.spec.name!r}, encoder_layer={self.encoder_layer!r}, "
                 f"style_layers={list(self.style_layers)})")
+
+
+def measure_feature_scale(encoder, images):
+    """The typical size of an encoder's features on `images`: their standard deviation, to 3 significant digits.
+
+    Used as the decoder's `input_scale` (`AdaINModel(feature_scale=...)`): the decoder then sees features of about
+    unit size, as behind the paper's normalised VGG19.
+
+    Args:
+        encoder: an `AdaINEncoder`.
+        images: RGB in [0, 1], (B, H, W, 3); a handful of the training photos is enough.
+
+    Returns:
+        A positive float (1.0 if the features are all zero).
+    """
+    features = np.asarray(encoder.encode(images), dtype=np.float64)
+    scale = float(features.std())
+    if not np.isfinite(scale) or scale <= 0:
+        return 1.0
+    return float(f"{scale:.3g}")

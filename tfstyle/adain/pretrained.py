@@ -47,7 +47,8 @@ WEIGHTS_SUFFIX = ".weights.h5"
 CONFIG_SUFFIX = ".json"
 
 # JSON keys that are `AdaINModel` arguments (the JSON's "encoder_weights" is the model's `weights`).
-MODEL_KEYS = ("backbone", "encoder_layer", "decoder_width", "style_layers", "style_weight", "epsilon", "weights")
+MODEL_KEYS = ("backbone", "encoder_layer", "decoder_width", "style_layers", "style_weight", "epsilon", "weights",
+              "feature_scale")
 _JSON_TO_MODEL = {"encoder_weights": "weights"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -248,6 +249,8 @@ def export_decoder(model, path, **metadata):
     settings = model.get_config()
     record = {key: settings[key] for key in ("backbone", "encoder_layer", "decoder_width", "style_layers",
                                              "style_weight", "epsilon")}
+    if "feature_scale" in settings:  # decoders without it keep the paper's unscaled input
+        record["feature_scale"] = settings["feature_scale"]
     record["encoder_weights"] = settings["weights"] if isinstance(settings["weights"], (str, type(None))) \
         else str(settings["weights"])
     record.update(metadata)

@@ -28,6 +28,7 @@ Reference:
 """
 
 import dataclasses
+import json
 import math
 import pathlib
 import sys
@@ -74,7 +75,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                 encoder_layer="block4_conv1", decoder_width=1.0, style_weight=10.0, steps=1000, batch_size=8,
                 crop_size=256, resize_to=512, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=100,
                 log_every=10, images_every=100, logdir="default", resume=False, seed=0, cache=True, strategy=None,
-                progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0):
+                progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0,
+                reconstruction_weight=0.0, feature_scale="auto"):
     """Train (or continue training) an AdaIN decoder.
 
     Args:
@@ -104,6 +106,11 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
             `keras.Model`; None for plain AdaIN.
         structure_weight: λ_d of the structure term; 0 with a structure network logs `structure_loss` without
             training on it.
+        reconstruction_weight: λ_r of the pixel reconstruction term MSE(g(f(c)), c) (see `AdaINModel`; a
+            deviation from the paper, 0 by default).
+        feature_scale: the decoder's input scale (see `AdaINModel`): `"auto"` (default) measures the std of the
+            encoder features of the preview content images (the first images of `content_dir`, centre crops) once
+            and keeps it for the run and in `decoder.json`; a number sets it; 1.0 is the paper's decoder.
 
     Returns:
         A `TrainingResult`.
@@ -111,6 +118,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     import keras
     import tensorflow as tf
 
+    from tfstyle.adain.encoder import AdaINEncoder, measure_feature_scale
     from tfstyle.adain.model import AdaINModel
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
     from tfstyle.losses.structure import structure_spec
@@ -142,6 +150,17 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                           f"depth model); Received: structure=None, structure_weight={structure_weight!r}")
     if structure is not None:  # runs without it keep the fingerprint of earlier versions, so they still resume
         fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
+    if isinstance(reconstruction_weight, bool) or not isinstance(reconstruction_weight, (int, float)) \
+            or not math.isfinite(reconstruction_weight) or reconstruction_weight < 0:
+        raise OptionError(f"reconstruction_weight must be a finite number >= 0; "
+                          f"Received: reconstruction_weight={reconstruction_weight!r}")
+    if feature_scale != "auto" and (isinstance(feature_scale, bool) or not isinstance(feature_scale, (int, float))
+                                    or not 0 < feature_scale < math.inf):
+        raise OptionError(f"feature_scale must be 'auto' or a positive number; Received: feature_scale={feature_scale!r}")
+    if feature_scale != 1.0:  # likewise: runs of the paper's decoder keep their fingerprint
+        fingerprint.update(feature_scale=feature_scale)
+    if reconstruction_weight > 0:  # likewise: only runs with the term have it in their fingerprint
+        fingerprint.update(reconstruction_weight=float(reconstruction_weight))
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)
     if checkpoint.exists() and not resume:
@@ -155,9 +174,22 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     skipped = SkipCounter()
     dataset = two_folder_dataset(content_dir, style_dir, crop_size, resize_to, batch_size,
                                  keys=("content", "style"), seed=seed, cache=cache, skip_counter=skipped)
+    # a fixed preview (centre crops of the first images), from datasets of its own: iterating `dataset` twice
+    # would reshuffle it, and the stream must be the same in a resumed run
+    preview = {key: next(iter(evaluation_dataset(folder, crop_size, resize_to, _PREVIEW_IMAGES)))
+               for key, folder in (("content", content_dir), ("style", style_dir))}
+    count = min(len(preview["content"]), len(preview["style"]))
+    preview = {key: value[:count] for key, value in preview.items()}
+    if feature_scale == "auto":
+        feature_scale = _resumed_feature_scale(workdir) if resume else None
+        if feature_scale is None:
+            feature_scale = measure_feature_scale(AdaINEncoder(backbone, encoder_layer, weights=weights),
+                                                  preview["content"])
+    keras.utils.set_random_seed(seed)  # the decoder's initialisation does not depend on the measurement above
     with strategy.scope():
         model = AdaINModel(backbone, weights=weights, encoder_layer=encoder_layer, style_weight=style_weight,
-                           decoder_width=decoder_width, structure=structure, structure_weight=structure_weight)
+                           decoder_width=decoder_width, structure=structure, structure_weight=structure_weight,
+                           reconstruction_weight=reconstruction_weight, feature_scale=feature_scale)
         schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
         model.optimizer.build(model.trainable_variables)
@@ -168,12 +200,6 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     history = {key: [value for value, at in zip(values, history.get("step", [])) if at <= start]
                for key, values in history.items()} if history else {}
 
-    # a fixed preview (centre crops of the first images), from datasets of its own: iterating `dataset` twice
-    # would reshuffle it, and the stream must be the same in a resumed run
-    preview = {key: next(iter(evaluation_dataset(folder, crop_size, resize_to, _PREVIEW_IMAGES)))
-               for key, folder in (("content", content_dir), ("style", style_dir))}
-    count = min(len(preview["content"]), len(preview["style"]))
-    preview = {key: value[:count] for key, value in preview.items()}
     stream = iter(strategy.experimental_distribute_dataset(dataset.skip(start)))
 
     @tf.function
@@ -227,6 +253,15 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                           skipped.paths)
 
 
+def _resumed_feature_scale(workdir):
+    """The feature scale a resumed run measured at its start (from its exported decoder config), or None."""
+    try:
+        value = json.loads((pathlib.Path(workdir) / DECODER_CONFIG).read_text()).get("feature_scale", 1.0)
+    except (OSError, ValueError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _save(checkpoint, step_variable, step, history, model, workdir):
     """Checkpoint (decoder, Adam, step, history), then export the decoder with its config; returns its path."""
     from tfstyle.adain.pretrained import export_decoder
@@ -237,6 +272,8 @@ def _save(checkpoint, step_variable, step, history, model, workdir):
     if model.structure is not None:  # for the record: inference does not need D
         metadata.update(structure=model.structure.spec or model.structure.name,
                         structure_is_proxy=bool(model.structure.is_proxy), structure_weight=model.structure_weight)
+    if model.reconstruction_weight > 0:
+        metadata.update(reconstruction_weight=model.reconstruction_weight)
     path, _ = export_decoder(model, workdir / DECODER_FILE, **metadata)
     return path
 

@@ -27,6 +27,13 @@ def add_parser(subparsers):
                        help="scale of the decoder's channels (default 1.0; 0.5 is a lighter decoder)")
     group.add_argument("--style-weight", type=parsing.non_negative_float, default=10.0,
                        help="λ of L_c + λ·L_s (default %(default)s)")
+    group.add_argument("--feature-scale", default="auto", metavar="auto|NUMBER",
+                       help="the decoder divides its input features by this: auto (default) measures their std on "
+                            "the first content photos; 1 is the paper's decoder (made for a normalised VGG19)")
+    group.add_argument("--reconstruction-weight", type=parsing.non_negative_float, default=0.0, metavar="WEIGHT",
+                       help="λ_r of a pixel reconstruction term MSE(g(f(c)), c) (not in the paper; as in WCT "
+                            "decoders): keeps a decoder trained for few steps free of high-frequency noise "
+                            "(default 0)")
     group = parser.add_argument_group(
         "structure (depth-aware AdaIN, Wu & Song 2020)",
         "add λ_d·MSE(D(output), D(content)) to the loss so the decoder keeps the content's structure; "
@@ -83,9 +90,10 @@ def run(args):
         learning_rate=args.learning_rate, lr_decay=args.lr_decay, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
         cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
-        structure_weight=args.structure_weight or 0.0)
+        structure_weight=args.structure_weight or 0.0, reconstruction_weight=args.reconstruction_weight,
+        feature_scale=_feature_scale(args.feature_scale))
     history = result.history
-    keys = ("loss", "content_loss", "style_loss", "structure_loss")
+    keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss")
     last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in keys if history.get(key))
     per_step = result.seconds / max(1, result.steps - result.resumed_from)
     if result.reason == "diverged":
@@ -99,3 +107,17 @@ def run(args):
     resumed = f", resumed at step {result.resumed_from}" if result.resumed_from else ""
     print(f"wrote {result.decoder_path}  ({result.steps} steps, {per_step:.2f} s/step{resumed})  {last}")
     return 0
+
+
+def _feature_scale(text):
+    from tfstyle.errors import OptionError
+
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise OptionError(f"--feature-scale must be auto or a positive number; Received: {text!r}")
+    return value
