@@ -8,7 +8,7 @@ from PIL import Image
 
 from tfstyle.adain.training import DECODER_CONFIG, DECODER_FILE, train_adain
 from tfstyle.cli.main import main
-from tfstyle.errors import OptionError
+from tfstyle.errors import OptionError, WeightsError
 from tfstyle.logging import read_images, read_scalars
 
 TINY = dict(backbone="vgg16", weights=None, encoder_layer="block2_conv1", decoder_width=0.125, batch_size=2,
@@ -104,6 +104,20 @@ def test_feature_scale_is_measured_once_kept_on_resume_and_exported(folders, tmp
     assert "feature_scale" not in json.loads((tmp_path / "paper" / DECODER_CONFIG).read_text())
     with pytest.raises(OptionError, match="feature_scale must be 'auto' or a positive number"):
         train_adain(content, style, tmp_path / "bad", steps=1, feature_scale=0, **TINY)
+
+
+def test_init_decoder_starts_from_trained_weights_and_its_feature_scale(folders, tmp_path):
+    content, style = folders
+    warm = train_adain(content, style, tmp_path / "warm", steps=2, feature_scale=7.5, **TINY)
+    start = train_adain(content, style, tmp_path / "tuned", steps=1, checkpoint_every=0, learning_rate=0.0,
+                        lr_decay=0.0, init_decoder=str(tmp_path / "warm" / DECODER_FILE),
+                        **{k: v for k, v in TINY.items() if k != "checkpoint_every"})
+    assert start.model.feature_scale == 7.5  # "auto" takes the initial decoder's scale
+    for ours, theirs in zip(start.model.decoder.get_weights(), warm.model.decoder.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)  # learning rate 0: still the warm-up decoder
+    with pytest.raises(WeightsError, match="decoder weights file not found"):
+        train_adain(content, style, tmp_path / "none", steps=1, init_decoder=str(tmp_path / "no.weights.h5"),
+                    **TINY)
 
 
 def test_bad_options(folders, tmp_path):

@@ -76,7 +76,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                 crop_size=256, resize_to=512, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=100,
                 log_every=10, images_every=100, logdir="default", resume=False, seed=0, cache=True, strategy=None,
                 progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0,
-                reconstruction_weight=0.0, feature_scale="auto"):
+                reconstruction_weight=0.0, feature_scale="auto", init_decoder=None):
     """Train (or continue training) an AdaIN decoder.
 
     Args:
@@ -110,7 +110,12 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
             deviation from the paper, 0 by default).
         feature_scale: the decoder's input scale (see `AdaINModel`): `"auto"` (default) measures the std of the
             encoder features of the preview content images (the first images of `content_dir`, centre crops) once
-            and keeps it for the run and in `decoder.json`; a number sets it; 1.0 is the paper's decoder.
+            and keeps it for the run and in `decoder.json`; a number sets it; 1.0 is the paper's decoder. With
+            `init_decoder`, "auto" takes that decoder's scale.
+        init_decoder: start the decoder from these weights instead of a random initialisation: a shipped name
+            (`vgg16_hed`) or a `.weights.h5` file with its `.json` (to fine-tune a decoder on your own images, or
+            to continue a warm-up run under other losses). Its encoder layer and width must match this run's.
+            Ignored on resume (the checkpoint holds the decoder).
 
     Returns:
         A `TrainingResult`.
@@ -120,6 +125,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
 
     from tfstyle.adain.encoder import AdaINEncoder, measure_feature_scale
     from tfstyle.adain.model import AdaINModel
+    from tfstyle.adain.pretrained import find_decoder
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
     from tfstyle.losses.structure import structure_spec
     from tfstyle.optimize.checkpoint import RunCheckpoint
@@ -161,6 +167,12 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(feature_scale=feature_scale)
     if reconstruction_weight > 0:  # likewise: only runs with the term have it in their fingerprint
         fingerprint.update(reconstruction_weight=float(reconstruction_weight))
+    initial_weights = None
+    if init_decoder is not None:
+        initial_weights, initial_options = find_decoder(init_decoder)
+        fingerprint.update(init_decoder=str(initial_weights))
+        if feature_scale == "auto":
+            feature_scale = float(initial_options.get("feature_scale", 1.0))
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)
     if checkpoint.exists() and not resume:
@@ -193,6 +205,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
         model.optimizer.build(model.trainable_variables)
+        if initial_weights is not None and not resume:
+            model.load_decoder(initial_weights)
     step_variable = tf.Variable(0, dtype=tf.int64, name="step")
     checkpoint.attach(decoder=model.decoder, optimizer=model.optimizer, step=step_variable)
     history = checkpoint.restore() if resume else None

@@ -27,6 +27,9 @@ def add_parser(subparsers):
                        help="scale of the decoder's channels (default 1.0; 0.5 is a lighter decoder)")
     group.add_argument("--style-weight", type=parsing.non_negative_float, default=10.0,
                        help="λ of L_c + λ·L_s (default %(default)s)")
+    group.add_argument("--init-decoder", metavar="NAME|PATH",
+                       help="start from a trained decoder (a shipped name such as vgg16_hed, or a .weights.h5 with "
+                            "its .json) instead of random weights: fine-tune it on your images")
     group.add_argument("--feature-scale", default="auto", metavar="auto|NUMBER",
                        help="the decoder divides its input features by this: auto (default) measures their std on "
                             "the first content photos; 1 is the paper's decoder (made for a normalised VGG19)")
@@ -91,7 +94,7 @@ def run(args):
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
         cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
         structure_weight=args.structure_weight or 0.0, reconstruction_weight=args.reconstruction_weight,
-        feature_scale=_feature_scale(args.feature_scale))
+        feature_scale=_feature_scale(args.feature_scale), init_decoder=args.init_decoder)
     history = result.history
     keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss")
     last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in keys if history.get(key))
