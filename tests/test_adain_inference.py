@@ -418,7 +418,7 @@ def test_decoder_file_errors(small_model, tmp_path):
     with pytest.raises(OptionError) as info:
         resolve_decoder(tmp_path / "d.weights.h5", width=2)
     assert str(info.value) == ("unknown decoder options width; choose from backbone, encoder_layer, decoder_width, "
-                               "style_layers, style_weight, epsilon, weights")
+                               "style_layers, style_weight, epsilon, weights, feature_scale")
 
 
 def test_shipped_decoder_by_name(small_model, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ arguments that rebuild that encoder and a decoder of the right shape:
       "style_weight": 10.0,                 # training only (λ), kept for the record
       "epsilon": 1e-05,                     # ε of AdaIN; default 1e-5
       "encoder_weights": "default",         # the encoder's weights option; default "default"
+      "feature_scale": 22.6,                # the decoder's input scale (see build_decoder); default 1
       "steps": 20000, "data": "...", ...    # anything else is metadata: kept in the file, ignored when loading
     }
 
@@ -100,7 +101,7 @@ def find_decoder(name_or_path, **options):
         name_or_path: a shipped name (`vgg16_hed`, see `available_decoders`), a `*.weights.h5` file (its config is
             the `.json` with the same stem next to it) or that `.json` file.
         **options: `AdaINModel` arguments that replace the config's (`backbone`, `encoder_layer`, `decoder_width`,
-            `style_layers`, `style_weight`, `epsilon`, `weights`). A weights file without a config needs at least
+            `style_layers`, `style_weight`, `epsilon`, `weights`, `feature_scale`). A weights file without a config needs at least
             `backbone`.
 
     Returns:
