@@ -37,7 +37,8 @@ def parse_args(argv=None):
     parser.add_argument("--content", nargs="+", default=DEFAULT_CONTENT)
     parser.add_argument("--styles", default=DEFAULT_STYLES, help="a folder of held-out style images, or one image")
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the optimization reference")
+    parser.add_argument("--steps", type=int, default=200,
+                        help="L-BFGS iterations of the optimization reference (0: no optimization column, AdaIN only)")
     parser.add_argument("--reference-dir", help="keep the optimization results here and reuse them in later runs "
                                                  "(keyed by content, style, size and steps)")
     parser.add_argument("--grid", help="write the image grid here (.jpg/.png)")
@@ -66,7 +67,7 @@ def main(argv=None):
     for spec in args.decoder:
         label, _, source = spec.rpartition("=") if "=" in spec else (None, None, spec)
         decoders[label or f"AdaIN {pathlib.Path(source).parent.name or source}"] = resolve_decoder(source)
-    methods = [*decoders, "optimization"]
+    methods = [*decoders, "optimization"] if steps > 0 else [*decoders]
     reference_dir = pathlib.Path(args.reference_dir) if args.reference_dir else None
     rows, grid, totals = [], [], dict.fromkeys(methods, 0.0)
     for content_path in contents:
@@ -78,10 +79,11 @@ def main(argv=None):
                 start = time.perf_counter()
                 outputs[label] = transfer(model, content, style)
                 totals[label] += time.perf_counter() - start
-            outputs["optimization"], seconds = _optimized(content, style, size, steps, reference_dir,
-                                                          pathlib.Path(content_path).stem,
-                                                          pathlib.Path(style_path).stem)
-            totals["optimization"] += seconds
+            if steps > 0:
+                outputs["optimization"], seconds = _optimized(content, style, size, steps, reference_dir,
+                                                              pathlib.Path(content_path).stem,
+                                                              pathlib.Path(style_path).stem)
+                totals["optimization"] += seconds
             pair = f"{pathlib.Path(content_path).stem} × {pathlib.Path(style_path).stem}"
             for method, image in outputs.items():
                 scores = metrics.evaluate(image, content, style, metrics=("style_gram", "content", "ssim"))
@@ -97,13 +99,14 @@ def main(argv=None):
                  for key in ("style_gram", "content", "ssim")},
               "seconds per image": totals[method] / pairs} for method in methods]
     table = markdown_table(rows + means, ["pair", "method", "style_gram", "content", "ssim", "seconds per image"])
+    reference = f"optimization: vgg16_hed, L-BFGS, {steps} iterations" if steps > 0 else "no optimization reference"
     header = (f"`python scripts/adain_quality.py --decoder {' '.join(args.decoder)} --size {size} --steps {steps}` "
-              f"({pairs} pairs; optimization: vgg16_hed, L-BFGS, {steps} iterations; lower distances are closer)")
+              f"({pairs} pairs; {reference}; lower distances are closer)")
     print(header + "\n\n" + table)
     if args.markdown:
         pathlib.Path(args.markdown).write_text(header + "\n\n" + table)
     if args.grid:
-        labels = ["content", "style", *decoders, f"optimization ({steps} steps)"]
+        labels = ["content", "style", *decoders] + ([f"optimization ({steps} steps)"] if steps > 0 else [])
         tfstyle.save_image(args.grid, make_grid(grid, columns=labels))
     return 0
 
