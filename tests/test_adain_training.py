@@ -126,6 +126,11 @@ def test_bad_options(folders, tmp_path):
         train_adain(content, style, tmp_path / "run", **dict(TINY, steps=0))
     with pytest.raises(OptionError, match="nothing to resume"):
         train_adain(content, style, tmp_path / "run", steps=2, resume=True, **TINY)
+    for name, value in (("learning_rate", -1e-4), ("lr_decay", float("nan")), ("style_weight", -1.0),
+                        ("structure_weight", float("inf")), ("reconstruction_weight", True)):
+        with pytest.raises(OptionError, match=f"{name} must be a finite number >= 0; Received: {name}="):
+            train_adain(content, style, tmp_path / name, steps=1, **dict(TINY, **{name: value}))
+        assert not (tmp_path / name).exists()  # refused before anything is written
 
 
 def test_cli_trains_refuses_to_overwrite_and_resumes(folders, tmp_path, capsys):

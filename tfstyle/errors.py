@@ -20,3 +20,16 @@ class OptionError(TfstyleError, ValueError):
 
 class WeightsError(TfstyleError):
     """Weights for a network are missing, unreadable or do not fit the network."""
+
+
+def check_non_negative(name, value):
+    """`value` as a float if it is a finite real number >= 0 (a loss weight, a rate); else `OptionError`.
+
+    The one check behind every such option, so the API, the training functions and the CLI word it alike.
+    """
+    import math
+    import numbers
+
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise OptionError(f"{name} must be a finite number >= 0; Received: {name}={value!r}")
+    return float(value)

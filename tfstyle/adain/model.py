@@ -13,7 +13,7 @@ from tfstyle.adain.decoder import build_decoder
 from tfstyle.adain.encoder import AdaINEncoder
 from tfstyle.adain.layers import AdaIN
 from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
-from tfstyle.errors import OptionError, WeightsError
+from tfstyle.errors import OptionError, check_non_negative, WeightsError
 from tfstyle.losses.structure import get_structure, structure_loss
 from tfstyle.losses.style import mean_std_style_loss
 from tfstyle.ops.moments import mean_std
@@ -115,12 +115,12 @@ class AdaINModel(keras.Model):
         backbone, reason = resolve_backbone(backbone)
         if reason:
             logger.info(reason)
-        self.style_weight = _check_number("style_weight", style_weight)
-        self.epsilon = _check_number("epsilon", epsilon)
+        self.style_weight = check_non_negative("style_weight", style_weight)
+        self.epsilon = check_non_negative("epsilon", epsilon)
         # a plain object, not a Keras layer: D's variables are neither tracked, trained nor saved with this model
         self._structure = get_structure(structure)
         self.structure_weight = self._check_structure_weight(structure_weight)
-        self.reconstruction_weight = _check_number("reconstruction_weight", reconstruction_weight)
+        self.reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)
         self.backbone = backbone
         self.weights_option = weights
         self._extractor = AdaINEncoder(backbone, encoder_layer, style_layers, weights=weights)
@@ -257,7 +257,7 @@ class AdaINModel(keras.Model):
         train and test functions. Losses are built in, so `loss`/`metrics` arguments are not needed.
         """
         if style_weight is not None:
-            self.style_weight = _check_number("style_weight", style_weight)
+            self.style_weight = check_non_negative("style_weight", style_weight)
         if structure_weight is not None:
             self.structure_weight = self._check_structure_weight(structure_weight)
         super().compile(optimizer=optimizer, **kwargs)
@@ -339,7 +339,7 @@ class AdaINModel(keras.Model):
         return config
 
     def _check_structure_weight(self, value):
-        value = _check_number("structure_weight", value)
+        value = check_non_negative("structure_weight", value)
         if value > 0 and self._structure is None:
             raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
                               f".keras depth model); Received: structure=None, structure_weight={value!r}")
@@ -407,9 +407,3 @@ def check_alpha(alpha):
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
         raise OptionError(f"alpha must be a number in [0, 1]; Received: alpha={alpha!r}")
     return float(alpha)
-
-
-def _check_number(name, value):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
-        raise OptionError(f"{name} must be a finite number >= 0; Received: {name}={value!r}")
-    return float(value)

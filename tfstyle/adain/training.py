@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from tfstyle.errors import OptionError
+from tfstyle.errors import OptionError, check_non_negative
 from tfstyle.interrupts import InterruptAtStepEnd
 
 DECODER_FILE = "decoder.weights.h5"
@@ -135,9 +135,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                                  ("images_every", images_every, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise OptionError(f"{name} must be an integer of at least {minimum}; received {value!r}")
-    for name, value in (("learning_rate", learning_rate), ("lr_decay", lr_decay)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise OptionError(f"{name} must be a finite number >= 0; received {value!r}")
+    learning_rate = check_non_negative("learning_rate", learning_rate)
+    lr_decay = check_non_negative("lr_decay", lr_decay)
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
@@ -147,19 +146,13 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                    "encoder_layer": encoder_layer, "decoder_width": decoder_width, "style_weight": style_weight,
                    "batch_size": batch_size, "crop_size": crop_size, "resize_to": resize_to,
                    "learning_rate": learning_rate, "lr_decay": lr_decay, "seed": seed}
-    if isinstance(structure_weight, bool) or not isinstance(structure_weight, (int, float)) \
-            or not math.isfinite(structure_weight) or structure_weight < 0:
-        raise OptionError(f"structure_weight must be a finite number >= 0; "
-                          f"Received: structure_weight={structure_weight!r}")
+    structure_weight = check_non_negative("structure_weight", structure_weight)
     if structure is None and structure_weight > 0:
         raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a .keras "
                           f"depth model); Received: structure=None, structure_weight={structure_weight!r}")
     if structure is not None:  # runs without it keep the fingerprint of earlier versions, so they still resume
         fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
-    if isinstance(reconstruction_weight, bool) or not isinstance(reconstruction_weight, (int, float)) \
-            or not math.isfinite(reconstruction_weight) or reconstruction_weight < 0:
-        raise OptionError(f"reconstruction_weight must be a finite number >= 0; "
-                          f"Received: reconstruction_weight={reconstruction_weight!r}")
+    reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)
     if feature_scale != "auto" and (isinstance(feature_scale, bool) or not isinstance(feature_scale, (int, float))
                                     or not 0 < feature_scale < math.inf):
         raise OptionError(f"feature_scale must be 'auto' or a positive number; Received: feature_scale={feature_scale!r}")

@@ -11,7 +11,7 @@ from keras import ops
 from tfstyle.cyclegan.discriminators import build_discriminator
 from tfstyle.cyclegan.generators import build_generator
 from tfstyle.cyclegan.image_pool import ImagePool
-from tfstyle.errors import OptionError
+from tfstyle.errors import OptionError, check_non_negative
 from tfstyle.losses.adversarial import get_adversarial
 
 GENERATOR_TERMS = ("adv_ab", "adv_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "generator")
@@ -118,8 +118,8 @@ class CycleGAN(keras.Model):
                  generator_ab=None, generator_ba=None, discriminator_a=None, discriminator_b=None, **kwargs):
         kwargs.setdefault("name", "cyclegan")
         super().__init__(**kwargs)
-        self.cycle_weight = _check_number("cycle_weight", cycle_weight)
-        self.identity_weight = _check_number("identity_weight", identity_weight)
+        self.cycle_weight = check_non_negative("cycle_weight", cycle_weight)
+        self.identity_weight = check_non_negative("identity_weight", identity_weight)
         if isinstance(pool_size, bool) or not isinstance(pool_size, numbers.Integral) or pool_size < 0:
             raise OptionError(f"pool_size must be an integer >= 0 (0 = no pool); Received: pool_size={pool_size!r}")
         self.pool_size = int(pool_size)
@@ -508,9 +508,3 @@ def _options(name, options):
     if not isinstance(options, dict):
         raise OptionError(f"{name} must be a dict of options; Received: {name}={options!r}")
     return {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()}
-
-
-def _check_number(name, value):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
-        raise OptionError(f"{name} must be a finite number >= 0; Received: {name}={value!r}")
-    return float(value)
