@@ -115,6 +115,8 @@ def _bad_cases():
         pytest.param([*base, "--crop-size", "16"],
                      prefix + "crop_size 16 is too small for a PatchGAN discriminator with n_layers=3: it needs at "
                               "least 24 px (or fewer layers)", id="crop-too-small"),
+        pytest.param([*base, "--beta1", "1"], prefix + "argument --beta1: must be in [0, 1), got 1 (see --help)",
+                     id="beta1"),
         pytest.param([*base, "--steps", "4", "--decay-steps", "5"],
                      prefix + "decay_steps must be at most steps=4; Received: decay_steps=5", id="decay-steps"),
     ]

@@ -137,6 +137,8 @@ def test_runs_with_other_options_are_refused(folders, straight, tmp_path):
                                                       f"checkpoint")
     assert message(tmp_path / "x", objective="lsgan") == ("critic_steps applies to the wgan-gp objective only; "
                                                           "Received: objective='lsgan', critic_steps=2")
+    assert "this run has betas={'beta_1': 0.5, 'beta_2': 0.9}" in message(workdir, resume=True, beta_1=0.5)
+    assert message(tmp_path / "x", beta_2=1.0) == "beta_2 must be a number in [0, 1); Received: beta_2=1.0"
     assert message(tmp_path / "x", decay_steps=5) == "decay_steps must be at most steps=4; Received: decay_steps=5"
     assert message(tmp_path / "x", max_seconds=-1) == ("max_seconds must be a finite number >= 0 or None; "
                                                        "Received: max_seconds=-1")
@@ -160,3 +162,11 @@ def test_a_diverging_run_stops_and_keeps_the_last_checkpoint(folders, tmp_path):
     assert (tmp_path / "run" / "checkpoints" / f"ckpt-{last_good}.index").is_file()
     assert not (tmp_path / "run" / "checkpoints" / f"ckpt-{result.steps}.index").exists()
     assert sorted(result.generator_paths) == ["ab", "ba"]
+
+
+def test_adam_betas_default_to_the_objective_and_can_be_set(folders, straight, tmp_path):
+    model = straight[0].model
+    assert (model.generator_optimizer.beta_1, model.generator_optimizer.beta_2) == (0.0, 0.9)  # WGAN-GP's
+    result = train_cyclegan(*folders, tmp_path / "run", **{**TINY, "steps": 1, "decay_steps": 0, "beta_1": 0.5})
+    for optimizer in (result.model.generator_optimizer, result.model.discriminator_optimizer):
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.5, 0.9)

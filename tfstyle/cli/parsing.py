@@ -47,6 +47,14 @@ def positive_float(text):
     return value
 
 
+def unit_interval_float(text):
+    """A number in [0, 1) (Adam's betas, decay rates)."""
+    value = non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def positive_int_list(text):
     """`300,100` → [300, 100] (whole numbers >= 1)."""
     values = [part.strip() for part in text.split(",") if part.strip()]

@@ -70,6 +70,10 @@ def add_parser(subparsers):
                        help="short side images are resized to before cropping (default: crop size x 286/256)")
     group.add_argument("--learning-rate", type=parsing.positive_float,
                        help="Adam learning rate of both networks (default 2e-4; 1e-4 for wgan-gp)")
+    group.add_argument("--beta1", type=parsing.unit_interval_float,
+                       help="Adam beta_1 of both networks (default 0.5; 0 for wgan-gp, where 0.5 is a common choice)")
+    group.add_argument("--beta2", type=parsing.unit_interval_float,
+                       help="Adam beta_2 of both networks (default 0.999; 0.9 for wgan-gp)")
     group.add_argument("--seed", type=parsing.non_negative_int, default=0, help="default %(default)s")
     group.add_argument("--no-cache", action="store_true",
                        help="decode images every epoch instead of keeping them in memory (for large folders)")
@@ -124,7 +128,8 @@ def run(args):
         gp_weight=args.gp_weight, cycle_weight=args.cycle_weight, identity_weight=args.identity_weight,
         pool_size=args.pool_size, steps=args.steps, decay_steps=args.decay_steps, batch_size=args.batch_size,
         crop_size=args.crop_size, resize_to=args.resize_to, learning_rate=args.learning_rate,
-        checkpoint_every=args.checkpoint_every, log_every=args.log_every, images_every=args.images_every,
+        beta_1=args.beta1, beta_2=args.beta2, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+        images_every=args.images_every,
         resume=args.resume, seed=args.seed, cache=not args.no_cache, progress=not args.no_progress,
         max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes)
     checkpoints = pathlib.Path(args.workdir) / "checkpoints"

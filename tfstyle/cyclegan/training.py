@@ -83,7 +83,7 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
                    discriminator_options=None, objective="lsgan", critic_steps=None, gp_weight=None,
                    cycle_weight=10.0, identity_weight=0.5, pool_size=50, steps=20000, decay_steps=None,
                    batch_size=1, crop_size=128, resize_to=None, learning_rate=None,
-                   discriminator_learning_rate=None, checkpoint_every=1000, log_every=50, images_every=500,
+                   discriminator_learning_rate=None, beta_1=None, beta_2=None, checkpoint_every=1000, log_every=50, images_every=500,
                    logdir="default", resume=False, seed=0, cache=True, strategy=None, progress=True, verbose=True,
                    max_seconds=None, on_step=None):
     """Train (or continue training) a CycleGAN on two unpaired folders of images.
@@ -113,6 +113,9 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
             vanilla GAN, 1e-4 for WGAN-GP). Adam's β1, β2 are the objective's `recommended_optimizer` values
             (0.5, 0.999; for WGAN-GP 0, 0.9).
         discriminator_learning_rate: the discriminators' learning rate; default `learning_rate`.
+        beta_1, beta_2: Adam's moment decays for both networks; default the objective's (see `learning_rate`).
+            WGAN-GP's β1 = 0 comes from Gulrajani et al.; Shi & Zhu's comparison and many CycleGAN ports keep
+            CycleGAN's 0.5, so `beta_1=0.5` tries that.
         checkpoint_every: steps between checkpoints and generator exports; 0 saves only at the end (and on
             Ctrl-C or the time limit).
         log_every: steps between TensorBoard scalars and history entries.
@@ -181,6 +184,13 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
                                                            discriminator_learning_rate)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise OptionError(f"{name} must be a finite number > 0; Received: {name}={value!r}")
+    betas = {key: objective.recommended_optimizer[key] for key in ("beta_1", "beta_2")}
+    for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise OptionError(f"{key} must be a number in [0, 1); Received: {key}={value!r}")
+        betas[key] = float(value)
     generator_options = _generator_options(generator, generator_options, crop_size)
     discriminator_options = dict(discriminator_options or {})
     n_layers = discriminator_options.get("n_layers", 3)
@@ -205,6 +215,9 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
         "discriminator_learning_rate": discriminator_learning_rate, "constant_steps": steps - decay_steps,
         "decay_steps": decay_steps, "seed": seed,
     }
+    defaults = {key: objective.recommended_optimizer[key] for key in betas}
+    if betas != defaults:  # runs with the objective's betas keep the fingerprint of earlier versions
+        fingerprint.update(betas=betas)
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)
     if checkpoint.exists() and not resume:
@@ -225,7 +238,6 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
         if crop_size % model.size_multiple:
             raise OptionError(f"crop_size {crop_size} is not a multiple of {model.size_multiple}, which the "
                               f"{generator} generator needs (options {generator_options})")
-        betas = {key: objective.recommended_optimizer[key] for key in ("beta_1", "beta_2")}
         constant_steps = steps - decay_steps
         model.compile(
             generator_optimizer=keras.optimizers.Adam(LinearDecaySchedule(
