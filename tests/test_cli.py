@@ -245,6 +245,11 @@ def _bad_stylize_cases():
                      "ImageNet weights for vgg19 are not in the Keras cache and TFSTYLE_OFFLINE is set; connect to "
                      "the internet once so Keras can cache them, pass --weights PATH to a weights file, or use the "
                      "offline backbone vgg16_hed", id="imagenet-offline"),
+        pytest.param(["{content}", "{style}", "-o", "{out}/o.png", "--structure", "laplacian"],
+                     "--structure laplacian needs --structure-weight (its λ_d", id="structure-without-weight"),
+        pytest.param(["{content}", "{style}", "-o", "{out}/o.png", "--structure", "depth.onnx",
+                      "--structure-weight", "1"], "unknown structure network 'depth.onnx'; choose laplacian[:POOL] "
+                                                  "(structure proxy, not depth)", id="structure-unknown"),
         pytest.param(["{content}", "{style}", "-o", "{out}/o.png", "--init", "sparkles"],
                      "unknown init 'sparkles'; choose one of: content, noise, style, or an image path",
                      id="unknown-init"),
@@ -375,6 +380,21 @@ def test_stylize_pyramid_and_report(capsys, images):
     assert set(data["final_terms"]) >= {"total", "content", "style", "tv"}
     assert data["options"]["sizes"] == [48, 64]
     assert sorted(path.name for path in out.iterdir()) == ["report.json", "result.png"]  # no checkpoint left
+
+
+def test_stylize_structure_term_is_reported_as_a_proxy(capsys, images):
+    import json
+
+    content, style, out = images
+    target, report = out / "result.png", out / "report.json"
+    args = ["stylize", str(content), str(style), "-o", str(target), *TINY_RUN, "--structure", "laplacian",
+            "--structure-weight", "1", "--report", str(report), "--no-metrics"]
+    assert main(args) == 0
+    capsys.readouterr()
+    data = json.loads(report.read_text())
+    assert data["info"]["structure"] == "laplacian pool 4 (structure proxy, not depth)"
+    assert data["info"]["structure_is_proxy"] is True and data["info"]["structure_weight"] == 1.0
+    assert "structure" in data["final_terms"]
 
 
 @pytest.mark.parametrize("args,message", [

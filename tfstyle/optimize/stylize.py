@@ -70,14 +70,14 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
             style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, style_masks=None,
             sizes=None, tile_size=DEFAULTS["tile_size"], tile_overlap=DEFAULTS["tile_overlap"],
-            checkpoint_dir=None, checkpoint_every=0, resume=False, logdir=None, log_images_every=50,
-            callbacks=(), progress=True, verbose=True, report_metrics=False):
+            structure=None, structure_weight=0.0, checkpoint_dir=None, checkpoint_every=0, resume=False,
+            logdir=None, log_images_every=50, callbacks=(), progress=True, verbose=True, report_metrics=False):
     """Render `content` in the style of `style` by optimizing the image (Gatys et al. 2016).
 
     The output image is optimized so that its features on a frozen backbone match the content image's features
     (content layers) and their statistics match the style image's (style layers):
-    `L = α L_content + β L_style + γ TV`, each layer term normalised by its target's energy (see
-    `tfstyle.losses.PerceptualLoss`), minimised with L-BFGS or Adam.
+    `L = α L_content + β L_style + γ TV (+ λ_d L_structure)`, each layer term normalised by its target's energy
+    (see `tfstyle.losses.PerceptualLoss`), minimised with L-BFGS or Adam.
 
     Args:
         content: content image: path, `"sample:NAME"`, PIL image or array (see `tfstyle.load_image`).
@@ -124,6 +124,12 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             mean/std losses, and no masks.
         tile_overlap: context in pixels around each tile's own region (64 makes tiled and untiled agree to ~1e-7
             on VGG layers up to block5_conv1 — measured in tests/test_tiling.py and benchmarks/tiled_memory.py).
+        structure: a structure network D for a depth / structure term (Liu et al. 2017; Wu & Song 2020):
+            anything `tfstyle.losses.structure.get_structure` accepts: `"laplacian"` / `"laplacian:POOL"` and
+            `"hed"` are structure proxies, not depth; a `.keras` path or `keras.Model` RGB → depth is real depth.
+        structure_weight: λ_d. The term is `mean((D(x) − D(c))²)`, with `normalize` divided by `mean(D(c)²)` like
+            every other term here, so λ_d = 1 weighs it like one content layer whatever D's scale. c is the
+            content as the optimization sees it (grey with `preserve_colors="luminance"`). Not with tiling.
         checkpoint_dir: save checkpoints of the run there (image, step, history, the optimizer's state; a
             subfolder per pyramid level) when it is interrupted, and every `checkpoint_every` steps.
         checkpoint_every: steps between checkpoints (0: only on Ctrl-C); with it, a finished run also saves, so it
@@ -160,7 +166,12 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
 
     _check_positive(size=size, style_scale=style_scale, learning_rate=learning_rate)
-    _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight)
+    _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
+                        structure_weight=structure_weight)
+    structure_network = _structure_network(structure, structure_weight)
+    if structure_network is not None:  # runs without the term keep the fingerprint of earlier versions
+        logged_options.update(structure=structure_network.spec or structure_network.name,
+                              structure_weight=float(structure_weight))
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     if not styles:
         raise OptionError("need at least one style image")
@@ -229,14 +240,19 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     criterion = (perceptual[name] if len(perceptual) == 1
                  else MultiBackboneLoss(perceptual, backbone_weights))
 
+    structure_term = None if structure_network is None else _StructureTerm(structure_network, normalize)
+
     def objective(image):
         terms = criterion(image)
         terms["tv"] = tv_weight * ops.total_variation(image)[0]
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        if structure_term is not None:
+            terms["structure"] = structure_weight * structure_term(image)
+            terms["total"] = terms["total"] + terms["structure"]
         return terms
 
     plans = [_plan_memory(perceptual, original.shape[:2], tile_size, tile_overlap, optimizer, style_loss,
-                          style_masks, tv_weight) for original, *_ in inputs]
+                          style_masks, tv_weight, structure_network) for original, *_ in inputs]
     if verbose:
         print(plans[-1].describe(), file=sys.stderr)
 
@@ -264,6 +280,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         else:
             criterion.set_content(content_image[None])
             criterion.set_styles([style[None] for style in style_images], style_blend_weights, masks=masks)
+            if structure_term is not None:
+                structure_term.set_content(content_image[None])
             level_objective = objective
         if image is None:
             init_image = _initial_image(init_source, content_image, style_images[0], seed)
@@ -304,9 +322,45 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         "style_loss": style_loss,
         "preserve_colors": preserve_colors,
     }
+    if structure_network is not None:
+        info.update(structure=structure_network.name, structure_is_proxy=bool(structure_network.is_proxy),
+                    structure_weight=float(structure_weight))
     if report_metrics and result.reason in ("done", "converged"):  # not after Ctrl-C: the user wants out
         info["metrics"] = _metrics(image, content_source, style_sources, style_scale)
     return StylizeResult(image, history, info)
+
+
+def _structure_network(structure, weight):
+    """The structure network of the structure term, or None; a weight without a network is refused."""
+    from tfstyle.losses.structure import get_structure
+
+    network = get_structure(structure) if structure is not None else None
+    if network is None and weight > 0:
+        raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
+                          f".keras depth model); Received: structure=None, structure_weight={weight!r}")
+    return network
+
+
+class _StructureTerm:
+    """`mean((D(x) − D(c))²)`, divided by `mean(D(c)²)` when `normalize`: D(c) is computed once per content."""
+
+    def __init__(self, network, normalize):
+        self.network = network
+        self.normalize = bool(normalize)
+        self.target = self.scale = None
+
+    def set_content(self, content):
+        from keras import ops
+
+        self.target = ops.convert_to_tensor(self.network(content))
+        energy = float(ops.mean(ops.square(self.target)))
+        self.scale = 1.0 / max(energy, 1e-12) if self.normalize else 1.0
+
+    def __call__(self, image):
+        from keras import ops
+
+        difference = self.network(image) - ops.cast(self.target, "float32")
+        return self.scale * ops.mean(ops.square(difference))
 
 
 def _prepare_colours(mode, content_image, style_images):
@@ -351,7 +405,8 @@ def _memory_budget():
         return int(MEMORY_BUDGET * 16 * 2 ** 30)
 
 
-def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, style_masks, tv_weight):
+def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, style_masks, tv_weight,
+                 structure=None):
     """Decide tiling and the L-BFGS memory of a level from the memory estimate (before any step runs)."""
     from tfstyle.optimize.memory import estimate_memory, format_bytes
 
@@ -382,6 +437,8 @@ def _plan_memory(perceptual, shape, tile_size, overlap, optimizer, style_loss, s
             why = "style masks"
         elif style_loss == "mmd":
             why = "the MMD style loss"
+        elif structure is not None:
+            why = "the structure term"
         if why:
             raise OptionError(f"a {width}x{height} output needs tiling (about {format_bytes(untiled)} "
                               f"untiled), which does not support {why}; use a smaller size or tile_size=None")
