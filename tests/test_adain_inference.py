@@ -1,4 +1,5 @@
-"""AdaIN inference controls (`tfstyle.adain.inference`) and decoders by name or path (`tfstyle.adain.pretrained`).
+"""AdaIN inference controls (`tfstyle.adain.inference`), folders and video (`tfstyle.adain.batch`) and decoders by
+name or path (`tfstyle.adain.pretrained`).
 
 Models are `weights=None` VGG16s with a narrow decoder (`decoder_width=0.125`): random networks, so the tests check
 the formulas against a manual `encode` / `adain` / `decode`, shapes and files, not how good the pictures look. Most

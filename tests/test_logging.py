@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 import tfstyle
-from tfstyle.logging import (TensorBoardLogger, hparams_values, options_markdown, read_images, read_scalars,
-                             read_tags, read_text, scalar_tag)
+from tfstyle.logging import (TensorBoardLogger, hparams_values, log_training_step, options_markdown, read_images,
+                             read_scalars, read_tags, read_text, scalar_tag)
 from tfstyle.optimize import optimize_image
 from tfstyle.optimize.callbacks import StepInfo
 
@@ -122,6 +122,20 @@ def test_hparams_hold_the_scalar_options(logged_run):
     hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
     assert {key: getattr(value, value.WhichOneof("kind")) for key, value in hparams.items()} == {
         "size": 8, "steps": 6, "optimizer": "adam", "style_weight": 10.0, "normalize": True}
+
+
+def test_training_steps_go_into_the_history_and_train_scalars(tmp_path):
+    history = {"step": [5], "loss": [2.0]}  # a resumed run's history continues
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    log_training_step(history, 10, {"loss": 1.5, "content": 0.25}, writer)
+    log_training_step(history, 20, {"loss": 0.5, "content": 0.125}, writer)
+    writer.close()
+    assert history == {"step": [5, 10, 20], "loss": [2.0, 1.5, 0.5], "content": [0.25, 0.125]}
+    assert read_scalars(tmp_path) == {"train/loss": [(10, 1.5), (20, 0.5)], "train/content": [(10, 0.25), (20, 0.125)]}
+
+    no_writer = {}
+    log_training_step(no_writer, 1, {"loss": 3.0})
+    assert no_writer == {"step": [1], "loss": [3.0]}
 
 
 def test_tf1_summaries_are_read(tmp_path):

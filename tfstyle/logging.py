@@ -1,4 +1,4 @@
-"""TensorBoard logging of an image-optimization run, and helpers that read the event files back.
+"""TensorBoard logging of an image-optimization run and of training steps, and helpers that read the event files back.
 
 `TensorBoardLogger` is a `tfstyle.optimize.callbacks.Callback`: pass it to `tfstyle.stylize(..., callbacks=[...])`
 or `optimize_image(..., callbacks=[...])` and run `tensorboard --logdir LOGDIR`.
@@ -21,6 +21,10 @@ So the loss terms `total`, `content`, `style`, `tv` become `loss/total`, `loss/c
 per-layer terms keep their own slash structure: `style/block1_conv1` stays `style/block1_conv1`, and with several
 backbones `vgg19/style/block1_conv1` stays `vgg19/style/block1_conv1` (TensorBoard groups tags by their first
 component). See `scalar_tag`.
+
+The training loops (`tfstyle.adain.train_adain`, `tfstyle.cyclegan.train_cyclegan`) record every logged step with
+`log_training_step`: the values go into the run's history and become `train/<key>` scalars; each loop adds its
+own learning-rate scalars.
 
 The summaries are written with `tf.summary.scalar` / `image` / `text` and TensorBoard's hparams API, and read
 back with TensorBoard's `EventAccumulator`. TensorFlow and TensorBoard are imported inside the functions: the CLI
@@ -49,6 +53,36 @@ def scalar_tag(key):
         ('loss/total', 'style/block1_conv1', 'vgg19/content')
     """
     return key if "/" in key else f"{LOSS_PREFIX}/{key}"
+
+
+def log_training_step(history, step, values, writer=None):
+    """Record one logged training step: append it to `history` and, with a writer, write `train/<key>` scalars.
+
+    The one bookkeeping behind `train_adain` and `train_cyclegan`, so their histories and TensorBoard tags agree.
+
+    Args:
+        history: `{key: [value, ...]}`, updated in place: `step` is appended to `history["step"]` and each value
+            to `history[key]` (lists created as needed).
+        step: the training step.
+        values: `{key: float}` of this step (losses and metrics).
+        writer: a `tf.summary` writer, or None to keep the history only.
+
+    Example:
+        >>> history = {}
+        >>> log_training_step(history, 10, {"loss": 0.5})
+        >>> history
+        {'step': [10], 'loss': [0.5]}
+    """
+    history.setdefault("step", []).append(step)
+    for key, value in values.items():
+        history.setdefault(key, []).append(value)
+    if writer is None:
+        return
+    import tensorflow as tf
+
+    with writer.as_default(step=step):
+        for key, value in values.items():
+            tf.summary.scalar(f"train/{key}", value)
 
 
 class TensorBoardLogger(Callback):

@@ -13,10 +13,10 @@ Reference:
     Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017.
 """
 
+from tfstyle.adain.batch import VIDEO_FORMATS, BatchResult, VideoResult, transfer_folder, transfer_video
 from tfstyle.adain.decoder import ENCODER_LAYERS, build_decoder, decoder_plan
 from tfstyle.adain.encoder import ENCODER_BACKBONES, AdaINEncoder, default_style_layers
-from tfstyle.adain.inference import (VIDEO_FORMATS, AdaINStylizer, BatchResult, VideoResult, transfer,
-                                     transfer_folder, transfer_video)
+from tfstyle.adain.inference import AdaINStylizer, transfer
 from tfstyle.adain.layers import AdaIN, ReflectionPadding2D
 from tfstyle.adain.model import AdaINModel
 from tfstyle.adain.pretrained import (DEFAULT_DECODER, available_decoders, export_decoder, load_pretrained,

@@ -36,9 +36,10 @@ import pathlib
 import re
 import warnings
 
+from tfstyle import shipped
 from tfstyle.errors import OptionError, WeightsError
 
-WEIGHTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS_DIR = shipped.WEIGHTS_DIR
 """The package folder of the decoders tfstyle ships (read at each call, so tests can point it elsewhere)."""
 
 DEFAULT_DECODER = "vgg16_hed"
@@ -52,6 +53,7 @@ MODEL_KEYS = ("backbone", "encoder_layer", "decoder_width", "style_layers", "sty
               "feature_scale")
 _JSON_TO_MODEL = {"encoder_weights": "weights"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SHIPPED = shipped.ShippedFiles("adain", "decoder", WEIGHTS_SUFFIX, CONFIG_SUFFIX)
 
 
 def shipped_files(name, folder=None):
@@ -64,9 +66,7 @@ def shipped_files(name, folder=None):
     Returns:
         Two `pathlib.Path`s (which may not exist).
     """
-    folder = pathlib.Path(WEIGHTS_DIR if folder is None else folder)
-    stem = f"adain_{name}_decoder"
-    return folder / f"{stem}{WEIGHTS_SUFFIX}", folder / f"{stem}{CONFIG_SUFFIX}"
+    return _SHIPPED.paths(name, WEIGHTS_DIR if folder is None else folder)
 
 
 def available_decoders(folder=None):
@@ -76,15 +76,7 @@ def available_decoders(folder=None):
         >>> available_decoders()
         ['vgg16_hed']
     """
-    folder = pathlib.Path(WEIGHTS_DIR if folder is None else folder)
-    if not folder.is_dir():
-        return []
-    names = []
-    for config in folder.glob(f"adain_*_decoder{CONFIG_SUFFIX}"):
-        name = config.name[len("adain_"):-len(f"_decoder{CONFIG_SUFFIX}")]
-        if all(path.is_file() for path in shipped_files(name, folder)):
-            names.append(name)
-    return sorted(names)
+    return _SHIPPED.names(WEIGHTS_DIR if folder is None else folder)
 
 
 def is_decoder_path(name_or_path):

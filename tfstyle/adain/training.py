@@ -38,6 +38,7 @@ import numpy as np
 
 from tfstyle.errors import OptionError, check_non_negative
 from tfstyle.interrupts import InterruptAtStepEnd
+from tfstyle.logging import log_training_step
 
 DECODER_FILE = "decoder.weights.h5"
 DECODER_CONFIG = "decoder.json"
@@ -286,16 +287,12 @@ def _save(checkpoint, step_variable, step, history, model, workdir):
 
 
 def _log(history, step, values, model, writer):
-    history.setdefault("step", []).append(step)
-    for key, value in values.items():
-        history.setdefault(key, []).append(value)
+    log_training_step(history, step, values, writer)
     if writer is None:
         return
     import tensorflow as tf
 
     with writer.as_default(step=step):
-        for key, value in values.items():
-            tf.summary.scalar(f"train/{key}", value)
         learning_rate = model.optimizer.learning_rate
         tf.summary.scalar("train/learning_rate", float(learning_rate() if callable(learning_rate) else
                                                        learning_rate))

@@ -135,7 +135,7 @@ def run(args):
 
     import_tensorflow_quietly()
     from tfstyle.adain import AdaINStylizer, resolve_decoder
-    from tfstyle.adain.inference import video_backend_missing
+    from tfstyle.adain.batch import video_backend_missing
 
     if mode == "video":  # a missing video backend fails before the model is built
         for path, action in ((args.output, "writing"), (args.content, "reading")):

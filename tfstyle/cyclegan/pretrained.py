@@ -49,9 +49,10 @@ import re
 import tempfile
 import zipfile
 
+from tfstyle import shipped
 from tfstyle.errors import OptionError, WeightsError
 
-WEIGHTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS_DIR = shipped.WEIGHTS_DIR
 """The package folder of the generators tfstyle ships (read at each call, so tests can point it elsewhere)."""
 
 MODEL_SUFFIX = ".keras"
@@ -63,6 +64,7 @@ WORKDIR_METADATA = "generators.json"
 # Metadata keys that describe the network itself: `export_generator` takes them from the model.
 MODEL_KEYS = ("generator", "options")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SHIPPED = shipped.ShippedFiles("cyclegan", "generator", MODEL_SUFFIX, CONFIG_SUFFIX)
 
 
 @dataclasses.dataclass
@@ -97,9 +99,7 @@ def shipped_files(name, folder=None):
     Returns:
         Two `pathlib.Path`s (which may not exist).
     """
-    folder = pathlib.Path(WEIGHTS_DIR if folder is None else folder)
-    stem = f"cyclegan_{name}_generator"
-    return folder / f"{stem}{MODEL_SUFFIX}", folder / f"{stem}{CONFIG_SUFFIX}"
+    return _SHIPPED.paths(name, WEIGHTS_DIR if folder is None else folder)
 
 
 def available_generators(folder=None):
@@ -109,15 +109,7 @@ def available_generators(folder=None):
         >>> available_generators()
         ['sketch']
     """
-    folder = pathlib.Path(WEIGHTS_DIR if folder is None else folder)
-    if not folder.is_dir():
-        return []
-    names = []
-    for model_file in folder.glob(f"cyclegan_*_generator{MODEL_SUFFIX}"):
-        name = model_file.name[len("cyclegan_"):-len(f"_generator{MODEL_SUFFIX}")]
-        if name and all(path.is_file() for path in shipped_files(name, folder)):
-            names.append(name)
-    return sorted(names)
+    return _SHIPPED.names(WEIGHTS_DIR if folder is None else folder)
 
 
 def is_generator_path(source):

@@ -45,6 +45,7 @@ import numpy as np
 
 from tfstyle.errors import OptionError
 from tfstyle.interrupts import InterruptAtStepEnd
+from tfstyle.logging import log_training_step
 
 GENERATOR_FILES = {"ab": "generator_ab.keras", "ba": "generator_ba.keras"}
 GENERATORS_CONFIG = "generators.json"
@@ -413,16 +414,12 @@ def _save(checkpoint, step_variable, step, history, model, workdir, metadata):
 
 
 def _log(history, step, values, model, writer):
-    history.setdefault("step", []).append(step)
-    for key, value in values.items():
-        history.setdefault(key, []).append(value)
+    log_training_step(history, step, values, writer)
     if writer is None:
         return
     import tensorflow as tf
 
     with writer.as_default(step=step):
-        for key, value in values.items():
-            tf.summary.scalar(f"train/{key}", value)
         for key in ("generator", "discriminator"):
             optimizer = getattr(model, f"{key}_optimizer")
             tf.summary.scalar(f"train/{key}_learning_rate", float(np.asarray(optimizer.learning_rate)))
