@@ -535,7 +535,7 @@ def test_failed_write_keeps_existing_file(tmp_path, monkeypatch, failure):
 
 def test_saved_file_has_normal_permissions(tmp_path):
     path = save_image(tmp_path / "p.png", np.zeros((2, 2)))
-    assert path.stat().st_mode & 0o777 == 0o666 & ~io._umask()
+    assert path.stat().st_mode & 0o777 == 0o666 & ~io.current_umask()
 
 
 def test_io_module_does_not_import_tensorflow():

@@ -33,3 +33,13 @@ def check_non_negative(name, value):
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise OptionError(f"{name} must be a finite number >= 0; Received: {name}={value!r}")
     return float(value)
+
+
+def check_integer(name, value, minimum=1):
+    """`value` as an int if it is a whole number (not a bool) >= `minimum`; else `OptionError`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise OptionError(f"{name} must be {what}; Received: {name}={value!r}")
+    return int(value)

@@ -217,7 +217,7 @@ def save_image(path, image, *, quality=95):
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates files readable only by their owner; give the result the permissions of a normal file
-        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.chmod(tmp_name, 0o666 & ~current_umask())
         os.replace(tmp_name, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -244,7 +244,7 @@ def save_json(path, value):
         fd, tmp_name = tempfile.mkstemp(suffix=".json", prefix=f".{path.stem}.", dir=path.parent)
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.chmod(tmp_name, 0o666 & ~current_umask())
         os.replace(tmp_name, path)
     except OSError as e:
         with contextlib.suppress(OSError, UnboundLocalError):
@@ -467,8 +467,9 @@ def _reason(error):
 
 
 @functools.cache
-def _umask():
-    # os.umask can only be read by setting it; do it once
+def current_umask():
+    """The process's file-creation mask (os.umask can only be read by setting it), for files written atomically
+    through a temporary file that should get the permissions a plain `open` would give."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -43,8 +43,8 @@ import numpy as np
 from PIL import Image
 
 from tfstyle import io as image_io
-from tfstyle.adain.inference import AdaINStylizer, _positive_int
-from tfstyle.errors import ImageError, OptionError, TfstyleError
+from tfstyle.adain.inference import AdaINStylizer
+from tfstyle.errors import ImageError, OptionError, TfstyleError, check_integer
 
 VIDEO_FORMATS = (".gif", ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm")
 """Video file endings `transfer_video` reads and writes (all but .gif need `imageio-ffmpeg`)."""
@@ -160,7 +160,7 @@ def transfer_folder(model, content, styles, output_dir, *, extension=None, batch
         sources = list_images(content)
     else:
         sources = [pathlib.Path(path) for path in content]
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = check_integer("batch_size", batch_size)
     stylizer = _stylizer(model, styles, options)
     outputs, skipped, used = [], [], set()
 
@@ -247,7 +247,7 @@ def transfer_video(model, source, styles, output, *, fps=None, batch_size=1, cal
         _check_video_path(output, "writing")
     if fps is not None and (isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000):
         raise OptionError(f"fps must be a number in (0, 1000); Received: fps={fps!r}")
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = check_integer("batch_size", batch_size)
     max_size = model.max_size if isinstance(model, AdaINStylizer) else options.get("max_size")
     frames, source_fps = _read_frames(source, max_size)
     fps = float(fps or source_fps or DEFAULT_FPS)
@@ -456,7 +456,7 @@ class _VideoWriter:
         try:
             self._writer.close()
             if kind is None:
-                os.chmod(self._temporary, 0o666 & ~_umask())
+                os.chmod(self._temporary, 0o666 & ~image_io.current_umask())
                 os.replace(self._temporary, self.path)
         except Exception as close_error:
             if kind is None:
@@ -464,9 +464,3 @@ class _VideoWriter:
         finally:
             self._temporary.unlink(missing_ok=True)
         return False
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

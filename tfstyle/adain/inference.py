@@ -58,7 +58,7 @@ from PIL import Image
 
 from tfstyle import io as image_io
 from tfstyle.adain.model import check_alpha
-from tfstyle.errors import OptionError
+from tfstyle.errors import OptionError, check_integer
 from tfstyle.masks import load_mask, split_labels
 from tfstyle.ops import colour
 from tfstyle.ops.masks import masked_mean_std
@@ -111,9 +111,9 @@ class AdaINStylizer:
             model = resolve_decoder(model)
         self.model = model
         self.alpha = check_alpha(alpha)
-        self.max_size = _optional_positive_int(max_size, "max_size")
-        style_size = _optional_positive_int(style_size, "style_size")
-        self.border = _non_negative_int(border, "border")
+        self.max_size = None if max_size is None else check_integer("max_size", max_size)
+        style_size = None if style_size is None else check_integer("style_size", style_size)
+        self.border = check_integer("border", border, minimum=0)
         if preserve_colors is not None and preserve_colors not in COLOR_MODES:
             raise OptionError(f"unknown preserve_colors {preserve_colors!r}; choose one of: {', '.join(COLOR_MODES)}")
         self.preserve_colors = preserve_colors
@@ -390,20 +390,6 @@ def _normalised_weights(weights, count):
     return [float(w) / total for w in weights]
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise OptionError(f"{name} must be a positive integer; Received: {name}={value!r}")
-    return int(value)
-
-
-def _non_negative_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise OptionError(f"{name} must be an integer >= 0; Received: {name}={value!r}")
-    return int(value)
-
-
-def _optional_positive_int(value, name):
-    return None if value is None else _positive_int(value, name)
 
 
 def _as_list(items):

@@ -51,6 +51,7 @@ import zipfile
 
 from tfstyle import shipped
 from tfstyle.errors import OptionError, WeightsError
+from tfstyle.io import current_umask
 
 WEIGHTS_DIR = shipped.WEIGHTS_DIR
 """The package folder of the generators tfstyle ships (read at each call, so tests can point it elsewhere)."""
@@ -301,7 +302,7 @@ def export_generator(model, path, **metadata):
     try:
         model.save(temporary)
         save_json(config, record)
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except OSError as error:
         raise OptionError(f"cannot write {path} ({' '.join(str(error).split())})") from None
@@ -391,9 +392,3 @@ def _options(model):
     if isinstance(model, (ResNetGenerator, UNetGenerator)):
         return {key: value for key, value in model.get_config().items() if key != "trainable"}
     return {}
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

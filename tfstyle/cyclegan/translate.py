@@ -55,7 +55,7 @@ import numpy as np
 
 from tfstyle import io as image_io
 from tfstyle.cyclegan.pretrained import as_generator
-from tfstyle.errors import ImageError, OptionError, TfstyleError
+from tfstyle.errors import ImageError, OptionError, TfstyleError, check_integer
 
 DEFAULT_MAX_PIXELS = 2 ** 23
 """Padded pixels per image (and per batch) `translate` accepts by default: about 2900 × 2900."""
@@ -83,8 +83,8 @@ class Translator:
 
     def __init__(self, generator, *, direction=None, batch_size=1, max_size=None, max_pixels=DEFAULT_MAX_PIXELS):
         self.generator = as_generator(generator, direction)
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        self.max_size = None if max_size is None else _positive_int(max_size, "max_size")
+        self.batch_size = check_integer("batch_size", batch_size)
+        self.max_size = None if max_size is None else check_integer("max_size", max_size)
         self.max_pixels = _pixel_limit(max_pixels)
         self.multiple = self.generator.size_multiple
         self.min_side = _min_side(self.generator)
@@ -491,11 +491,6 @@ def _pixel_limit(max_pixels):
         raise OptionError(f"max_pixels must be a whole number >= 0 or None; Received: max_pixels={max_pixels!r}")
     return int(max_pixels)
 
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise OptionError(f"{name} must be a positive integer; Received: {name}={value!r}")
-    return int(value)
 
 
 def _folder_files(folder, recursive):
