@@ -143,7 +143,7 @@ def run(args):
     path = save_image(args.output, result.image)
     info = result.info
     history = result.history
-    final = {key: history[key][-1] for key in ("total", "content", "style", "tv") if history.get(key)}
+    final = {key: history[key][-1] for key in ("total", "content", "style", "tv", "structure") if history.get(key)}
     summary = "  ".join(f"{key} {value:.4g}" for key, value in final.items())
     if args.report:
         write_report(args.report, args, result, path)
