@@ -13,8 +13,8 @@ from tfstyle.adain.decoder import build_decoder
 from tfstyle.adain.encoder import AdaINEncoder
 from tfstyle.adain.layers import AdaIN
 from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
-from tfstyle.errors import OptionError, check_non_negative, WeightsError
-from tfstyle.losses.structure import get_structure, structure_loss
+from tfstyle.errors import OptionError, WeightsError, check_non_negative
+from tfstyle.losses.structure import get_structure, require_structure, structure_loss
 from tfstyle.losses.style import mean_std_style_loss
 from tfstyle.ops.moments import mean_std
 
@@ -340,9 +340,7 @@ class AdaINModel(keras.Model):
 
     def _check_structure_weight(self, value):
         value = check_non_negative("structure_weight", value)
-        if value > 0 and self._structure is None:
-            raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
-                              f".keras depth model); Received: structure=None, structure_weight={value!r}")
+        require_structure(self._structure, value)
         return value
 
     def save_decoder(self, path):

@@ -128,7 +128,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     from tfstyle.adain.model import AdaINModel
     from tfstyle.adain.pretrained import find_decoder
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
-    from tfstyle.losses.structure import structure_spec
+    from tfstyle.losses.structure import require_structure, structure_spec
     from tfstyle.optimize.checkpoint import RunCheckpoint
 
     for name, value, minimum in (("steps", steps, 1), ("batch_size", batch_size, 1), ("crop_size", crop_size, 8),
@@ -148,9 +148,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                    "batch_size": batch_size, "crop_size": crop_size, "resize_to": resize_to,
                    "learning_rate": learning_rate, "lr_decay": lr_decay, "seed": seed}
     structure_weight = check_non_negative("structure_weight", structure_weight)
-    if structure is None and structure_weight > 0:
-        raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a .keras "
-                          f"depth model); Received: structure=None, structure_weight={structure_weight!r}")
+    require_structure(structure, structure_weight)
     if structure is not None:  # runs without it keep the fingerprint of earlier versions, so they still resume
         fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
     reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)

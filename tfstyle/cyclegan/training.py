@@ -84,9 +84,9 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
                    discriminator_options=None, objective="lsgan", critic_steps=None, gp_weight=None,
                    cycle_weight=10.0, identity_weight=0.5, pool_size=50, steps=20000, decay_steps=None,
                    batch_size=1, crop_size=128, resize_to=None, learning_rate=None,
-                   discriminator_learning_rate=None, beta_1=None, beta_2=None, checkpoint_every=1000, log_every=50, images_every=500,
-                   logdir="default", resume=False, seed=0, cache=True, strategy=None, progress=True, verbose=True,
-                   max_seconds=None, on_step=None):
+                   discriminator_learning_rate=None, beta_1=None, beta_2=None, checkpoint_every=1000, log_every=50,
+                   images_every=500, logdir="default", resume=False, seed=0, cache=True, strategy=None, progress=True,
+                   verbose=True, max_seconds=None, on_step=None):
     """Train (or continue training) a CycleGAN on two unpaired folders of images.
 
     Args:
@@ -185,7 +185,8 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
                                                            discriminator_learning_rate)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise OptionError(f"{name} must be a finite number > 0; Received: {name}={value!r}")
-    betas = {key: objective.recommended_optimizer[key] for key in ("beta_1", "beta_2")}
+    default_betas = {key: objective.recommended_optimizer[key] for key in ("beta_1", "beta_2")}
+    betas = dict(default_betas)
     for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
         if value is None:
             continue
@@ -216,8 +217,7 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
         "discriminator_learning_rate": discriminator_learning_rate, "constant_steps": steps - decay_steps,
         "decay_steps": decay_steps, "seed": seed,
     }
-    defaults = {key: objective.recommended_optimizer[key] for key in betas}
-    if betas != defaults:  # runs with the objective's betas keep the fingerprint of earlier versions
+    if betas != default_betas:  # runs with the objective's betas keep the fingerprint of earlier versions
         fingerprint.update(betas=betas)
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)

@@ -372,6 +372,13 @@ def _parse(text):
                       f"hed[:all] (edge proxy, not depth) or a path to a {KERAS_SUFFIX} depth model")
 
 
+def require_structure(structure, weight):
+    """Refuse a structure weight > 0 without a structure network (`OptionError`): the term would be silently off."""
+    if structure is None and weight > 0:
+        raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
+                          f".keras depth model); Received: structure=None, structure_weight={weight!r}")
+
+
 def structure_spec(structure):
     """The canonical spec string of a structure option, without building anything (for fingerprints and configs).
 

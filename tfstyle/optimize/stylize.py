@@ -332,13 +332,10 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
 
 def _structure_network(structure, weight):
     """The structure network of the structure term, or None; a weight without a network is refused."""
-    from tfstyle.losses.structure import get_structure
+    from tfstyle.losses.structure import get_structure, require_structure
 
-    network = get_structure(structure) if structure is not None else None
-    if network is None and weight > 0:
-        raise OptionError(f"structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "
-                          f".keras depth model); Received: structure=None, structure_weight={weight!r}")
-    return network
+    require_structure(structure, weight)
+    return get_structure(structure) if structure is not None else None
 
 
 class _StructureTerm:
