@@ -59,7 +59,7 @@ def test_help_lists_the_options_without_importing_tensorflow():
     text, modules = result.stdout.strip().splitlines()
     assert text.startswith("usage: tfstyle train-cyclegan") and modules == "[]"
     for option in ("--a-dir", "--b-dir", "--generator {resnet,unet,unet_attention}", "--blocks", "--depth",
-                   "--filters", "--upsampling", "--attention", "--discriminator-layers", "--spectral-norm",
+                   "--filters", "--max-filters", "--upsampling", "--attention", "--discriminator-layers", "--spectral-norm",
                    "--discriminator-attention", "--objective {lsgan,vanilla,wgan-gp}", "--critic-steps", "--gp-weight",
                    "--cycle-weight", "--identity-weight", "--pool-size", "--steps", "--decay-steps", "--batch-size",
                    "--crop-size", "--resize-to", "--learning-rate", "--checkpoint-every", "--log-every",
@@ -103,6 +103,12 @@ def _bad_cases():
                      prefix + "--depth applies to the unet and unet_attention generators; Received: --generator "
                               "resnet",
                      id="depth-resnet"),
+        pytest.param([*base, "--max-filters", "128"],
+                     prefix + "--max-filters applies to the unet and unet_attention generators; Received: "
+                              "--generator resnet",
+                     id="max-filters-resnet"),
+        pytest.param([*base, "--generator", "unet", "--filters", "64", "--max-filters", "32"],
+                     prefix + "max_filters must be >= filters=64; Received: max_filters=32", id="max-filters-small"),
         pytest.param([*base, "--gp-weight", "5"],
                      prefix + "--gp-weight applies to --objective wgan-gp; Received: --objective lsgan", id="gp-lsgan"),
         pytest.param([*base, "--critic-steps", "0"],

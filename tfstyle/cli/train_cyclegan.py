@@ -33,6 +33,8 @@ def add_parser(subparsers):
                             "to 8 that divides the crop, 7 for 128 px)")
     group.add_argument("--filters", type=parsing.positive_int, metavar="N",
                        help="channels of the generators' first conv (default 64)")
+    group.add_argument("--max-filters", type=parsing.positive_int, metavar="N",
+                       help="unet: cap on the channels of any level (default 512, the reference's 8x64)")
     group.add_argument("--upsampling", choices=("transpose", "resize"),
                        help="transpose (the reference) or resize (nearest + conv: no checkerboard artifacts)")
     group.add_argument("--attention", type=parsing.positive_int_list, metavar="8,...",
@@ -98,11 +100,13 @@ def _model_options(args):
 
     resnet = args.generator == "resnet"
     for flag, value, applies in (("--blocks", args.blocks, resnet), ("--depth", args.depth, not resnet),
+                                 ("--max-filters", args.max_filters, not resnet),
                                  ("--attention", args.attention, not resnet)):
         if value is not None and not applies:
             kind = "the resnet generator" if flag == "--blocks" else "the unet and unet_attention generators"
             raise OptionError(f"{flag} applies to {kind}; Received: --generator {args.generator}")
-    generator = {"blocks": args.blocks, "depth": args.depth, "filters": args.filters, "upsampling": args.upsampling,
+    generator = {"blocks": args.blocks, "depth": args.depth, "filters": args.filters,
+                 "max_filters": args.max_filters, "upsampling": args.upsampling,
                  "attention": args.attention}
     discriminator = {"n_layers": args.discriminator_layers, "filters": args.discriminator_filters,
                      "spectral_norm": args.spectral_norm or None, "attention": args.discriminator_attention or None}
