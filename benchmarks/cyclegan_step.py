@@ -7,7 +7,7 @@ Claims measured (DESIGN.md, "Performance: how it is measured"; METHODS §6–8):
      *tfstyle*: the traced step `train_cyclegan` runs (`tf.function(autograph=False)` over
        `strategy.run(model.train_step)` and the per-replica reduction; the logged terms fetched as floats, as the
        loop does), on a `CycleGAN` built and compiled the way `train_cyclegan` builds it: image pools of 50 with
-       `image_shape`, Adam with `LinearDecaySchedule` for both groups, the loss trackers;
+       `image_shape`, `FusedAdam` with `LinearDecaySchedule` for both groups, the loss trackers;
      *fit*: the function Keras's `fit` calls per step (`model.make_train_function()`, then
        `model.train_function(iterator)` on a `tf.data` iterator of the same batch), for the configs in `--fit`;
      *bare* (the floor): one plain `tf.function` that computes the same generator and discriminator losses
@@ -228,9 +228,8 @@ def objective_of(config):
 
 def tfstyle_model(networks, config, pool_size=POOL_SIZE, schedule=True, steps=20000):
     """A CycleGAN on the given networks, built and compiled as `train_cyclegan` builds it."""
-    import keras
-
     from tfstyle.cyclegan import CycleGAN, LinearDecaySchedule
+    from tfstyle.optimizers import FusedAdam
 
     objective = objective_of(config)
     size = config["size"]
@@ -244,8 +243,8 @@ def tfstyle_model(networks, config, pool_size=POOL_SIZE, schedule=True, steps=20
             return learning_rate
         return LinearDecaySchedule(learning_rate, steps - steps // 2, steps // 2, steps_per_update=steps_per_update)
 
-    model.compile(generator_optimizer=keras.optimizers.Adam(rate(model.critic_steps), **betas),
-                  discriminator_optimizer=keras.optimizers.Adam(rate(), **betas))
+    model.compile(generator_optimizer=FusedAdam(rate(model.critic_steps), **betas),
+                  discriminator_optimizer=FusedAdam(rate(), **betas))
     return model
 
 
@@ -626,8 +625,8 @@ def report(args, steps, attention, started, machine, command):
             "Claim 1, one training step. *bare*: one plain `tf.function` computing the same generator and "
             "discriminator losses from the same network calls and both groups' gradients (no pools, metrics, "
             "optimizer updates or schedule): the floor. *tfstyle*: the traced step `train_cyclegan` runs "
-            "(`CycleGAN.train_step` under `strategy.run`, image pools of 50, Adam with `LinearDecaySchedule` for both "
-            "groups, loss trackers, the logged terms fetched as floats). *fit*: Keras's `train_function` on a "
+            "(`CycleGAN.train_step` under `strategy.run`, image pools of 50, `FusedAdam` with `LinearDecaySchedule` "
+            "for both groups, loss trackers, the logged terms fetched as floats). *fit*: Keras's `train_function` on a "
             "`tf.data` iterator, what `fit` runs per step. WGAN-GP runs with `critic_steps=1` (both groups updated at "
             "every step, the penalty's double backprop in both contenders). Times are wall-clock medians; *CPU* "
             "ratios use the process's CPU time (all threads) per call, which depends less on what else the shared "
@@ -652,8 +651,8 @@ def report(args, steps, attention, started, machine, command):
         if broken:
             lines += [
                 "",
-                "Breakdown (wall / CPU ratios). *bare + Adam*: the bare pass plus both groups' Adam updates "
-                "(constant learning rate), the floor of a real step; *no pool*: tfstyle with `pool_size=0`; "
+                "Breakdown (wall / CPU ratios). *bare + Adam*: the bare pass plus both groups' Keras `Adam` "
+                "updates (constant learning rate), the floor of a real step; *no pool*: tfstyle with `pool_size=0`; "
                 "*constant lr*: tfstyle with a float learning rate instead of `LinearDecaySchedule`; *bare + fused "
                 "Adam*: the bare pass plus TensorFlow's fused `ResourceApplyAdam` kernel on the same variables (one "
                 "pass over each weight tensor, where Keras 3's Adam runs about ten element-wise ops).",

@@ -150,6 +150,7 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
     from tfstyle.losses.adversarial import get_adversarial
     from tfstyle.optimize.checkpoint import RunCheckpoint
+    from tfstyle.optimizers import FusedAdam
 
     for name, value, minimum in (("steps", steps, 1), ("batch_size", batch_size, 1), ("crop_size", crop_size, 8),
                                  ("checkpoint_every", checkpoint_every, 0), ("log_every", log_every, 1),
@@ -241,9 +242,9 @@ def train_cyclegan(a_dir, b_dir, workdir, *, generator="resnet", generator_optio
                               f"{generator} generator needs (options {generator_options})")
         constant_steps = steps - decay_steps
         model.compile(
-            generator_optimizer=keras.optimizers.Adam(LinearDecaySchedule(
+            generator_optimizer=FusedAdam(LinearDecaySchedule(
                 learning_rate, constant_steps, decay_steps, steps_per_update=model.critic_steps), **betas),
-            discriminator_optimizer=keras.optimizers.Adam(LinearDecaySchedule(
+            discriminator_optimizer=FusedAdam(LinearDecaySchedule(
                 discriminator_learning_rate, constant_steps, decay_steps), **betas))
     step_variable = tf.Variable(0, dtype=tf.int64, name="step")
     checkpoint.attach(step=step_variable, **model.checkpoint_objects())
