@@ -7,7 +7,8 @@ Claims measured (issue 4; DESIGN.md, "Performance: how it is measured"):
      style is encoded in the call, as in `tfstyle adain CONTENT STYLE -o OUT`), and *cached style*: one
      `AdaINStylizer` called again and again (its style features are cached after the first call, as for a folder
      or a video). References: *bare* = one `tf.function` over the Keras calls `encoder(content)`,
-     `encoder(style)`, the AdaIN layer and `decoder`, output fetched to NumPy; *bare, cached style* = the same
+     `encoder(style)`, the AdaIN layer and `decoder` on the content as the encoder sees it (reflection padded by
+     the default 16 px `border`: 544 px for 512), output fetched to NumPy; *bare, cached style* = the same
      with the style features computed once beforehand (the like-for-like reference of the cached call).
      A breakdown (`--no-breakdown` skips it) times the encoder and the decoder alone, called eagerly
      (`model.encode`, `model.decode`) and inside a `tf.function`: the reason `AdaINStylizer` traces them.
@@ -156,6 +157,14 @@ def timed(run):
     return call
 
 
+def network_input(stylizer, contents):
+    """The (B, H, W, 3) contents as the stylizer's encoder sees them: reflection padded by its `border` (16 px by
+    default, against the decoder's edge frame) and up to a multiple of the downsampling factor. The bare passes
+    take this input, so that both sides run the networks on the same pixels."""
+    (top, bottom), (left, right) = stylizer._padding(*contents.shape[1:3])
+    return np.pad(contents, ((0, 0), (top, bottom), (left, right), (0, 0)), mode="reflect")
+
+
 def bare_pass(model, content_shape, style_shape):
     """The bare forward pass g(AdaIN(f(c), f(s))) as one tf.function over the model's Keras calls."""
     import tensorflow as tf
@@ -193,11 +202,11 @@ def single_contenders(model, content, style):
     """Claim 1's contenders on one (content, style) pair, each already traced and called once."""
     from tfstyle.adain import AdaINStylizer, transfer
 
-    content_batch, style_batch = content[None], style[None]
+    stylizer = AdaINStylizer(model, style, max_size=CLI_MAX_SIZE)
+    content_batch, style_batch = network_input(stylizer, content[None]), style[None]
     forward = bare_pass(model, content_batch.shape, style_batch.shape)
     features = style_features_of(model, style)
     forward_cached = bare_pass_cached(model, content_batch.shape, features)
-    stylizer = AdaINStylizer(model, style, max_size=CLI_MAX_SIZE)
     contenders = {
         "bare": lambda: forward(content_batch, style_batch).numpy(),
         "new_style": lambda: transfer(model, content, style, max_size=CLI_MAX_SIZE),
@@ -242,10 +251,11 @@ def batch_contenders(model, content, style, batch):
 
     contents = np.repeat(content[None], batch, axis=0)
     features = style_features_of(model, style)
-    forward_cached = bare_pass_cached(model, contents.shape, features)
     stylizer = AdaINStylizer(model, style, max_size=CLI_MAX_SIZE)
+    padded = network_input(stylizer, contents)
+    forward_cached = bare_pass_cached(model, padded.shape, features)
     contenders = {
-        "bare_cached": lambda: forward_cached(contents, features).numpy(),
+        "bare_cached": lambda: forward_cached(padded, features).numpy(),
         "cached": lambda: stylizer(contents),
     }
     for run in contenders.values():

@@ -53,13 +53,16 @@ def images():
     return smooth_image(24, 32, 0), smooth_image(32, 24, 1, tint=(0.2, -0.1, -0.2)), smooth_image(28, 36, 2)
 
 
-def manual(model, content, styles, weights=(1.0,), alpha=1.0):
-    """g(α·Σ w_k AdaIN(f(c), f(s_k)) + (1 − α)·f(c)) by hand, for contents whose sides need no padding."""
+def manual(model, content, styles, weights=(1.0,), alpha=1.0, border=inference.DEFAULT_BORDER):
+    """g(α·Σ w_k AdaIN(f(c), f(s_k)) + (1 − α)·f(c)) by hand, on the content reflected by `border` pixels on every
+    side and cropped back, for contents whose padded sides are multiples of the downsampling factor."""
     layer = model.encoder_layer
-    features = model.encode(content[None])[layer]
+    padded = np.pad(content, ((border, border), (border, border), (0, 0)), mode="reflect")
+    features = model.encode(padded[None])[layer]
     target = sum(w * model.adain([features, model.encode(s[None])[layer]]) for w, s in zip(weights, styles))
     target = alpha * target + (1.0 - alpha) * features
-    return np.clip(np.asarray(model.decode(target))[0], 0.0, 1.0)
+    output = np.clip(np.asarray(model.decode(target))[0], 0.0, 1.0)
+    return output[border:output.shape[0] - border, border:output.shape[1] - border]
 
 
 # --- the formulas --------------------------------------------------------------------------------------------------
@@ -82,8 +85,11 @@ def test_alpha_zero_decodes_the_content_features(model, images):
     content, style, other = images
     features = model.encode(content[None])[model.encoder_layer]
     expected = np.clip(np.asarray(model.decode(features))[0], 0, 1)
-    np.testing.assert_array_equal(transfer(model, content, style, alpha=0.0), expected)
-    np.testing.assert_array_equal(transfer(model, content, other, alpha=0.0), expected)  # no trace of the style
+    np.testing.assert_array_equal(transfer(model, content, style, alpha=0.0, border=0), expected)
+    np.testing.assert_array_equal(transfer(model, content, other, alpha=0.0, border=0), expected)  # no style trace
+    bordered = transfer(model, content, style, alpha=0.0)  # the default border: the same, encoded with a margin
+    np.testing.assert_allclose(bordered, manual(model, content, [style], alpha=0.0), atol=1e-5)
+    assert np.abs(bordered - expected).max() > 1e-3
 
 
 def test_interpolation_with_weights_one_zero_is_the_single_style(model, images):
@@ -112,13 +118,14 @@ def test_any_size_comes_back_the_same_size(deep, images, size):
 
 
 def test_padding_is_reflection_to_a_multiple_of_the_downsampling(deep, model, images):
-    stylizer = AdaINStylizer(deep, images[1])
+    assert AdaINStylizer(deep, images[1])._padding(32, 40) == ((16, 16), (16, 16))  # DEFAULT_BORDER
+    stylizer = AdaINStylizer(deep, images[1], border=0)
     assert stylizer.factor == deep.extractor.downsampling == 8
     assert stylizer._padding(37, 45) == ((1, 2), (1, 2))
     assert stylizer._padding(32, 40) == ((0, 0), (0, 0))
     assert stylizer._padding(1, 3) == ((7, 8), (6, 7))  # two feature cells at least: the decoder reflects them
     assert AdaINStylizer(deep, images[1], border=4)._padding(32, 40) == ((4, 4), (4, 4))
-    assert AdaINStylizer(model, images[1])._padding(37, 45) == ((0, 1), (0, 1))
+    assert AdaINStylizer(model, images[1], border=0)._padding(37, 45) == ((0, 1), (0, 1))
 
 
 def test_max_size_caps_the_long_side_only(model, images):
@@ -199,7 +206,7 @@ def test_mask_is_resized_nearest_to_the_feature_grid_and_thresholded(deep, image
     mask = np.zeros((32, 40))
     mask[:, :16] = 1.0  # the left two feature columns
     mask[:8, 16:24] = 0.6  # one soft cell: above the threshold
-    stylizer = AdaINStylizer(deep, [images[1], images[2]], mask=mask)
+    stylizer = AdaINStylizer(deep, [images[1], images[2]], mask=mask, border=0)
     regions = stylizer._masks_on_features(32, 40)
     assert regions.shape == (2, 4, 5)
     expected = np.zeros((4, 5))

@@ -26,8 +26,9 @@ the content's size and then to the feature grid with nearest-neighbour sampling 
 regions) and thresholded at 0.5; where masks overlap the larger value (then the first style) wins.
 
 Any size: the content is padded by reflection up to a multiple of the encoder's downsampling factor (8 at relu4_1;
-at least twice the factor; plus an optional `border` on every side) and the output is cropped back, so a 37 × 45
-image comes back 37 × 45.
+at least twice the factor; plus `border`, 16 px by default, on every side) and the output is cropped back, so a
+37 × 45 image comes back 37 × 45. The border keeps the encoder's zero padding away from the image: without it the
+decoder paints a thin light frame along the edges (visible with the shipped `vgg16_hed` decoder at `border=0`).
 `max_size` caps the long side (downscaling only); it is None (no cap) in the library, because an array the caller
 passes is taken at its size, and 1024 in the CLI. Style images are used as given unless `style_size` caps them (512
 in the CLI, the reference code's default: AdaIN's statistics depend on the scale of the brush strokes).
@@ -66,6 +67,8 @@ from tfstyle.ops.moments import mean_std
 
 COLOR_MODES = colour.COLOR_MODES
 MASK_THRESHOLD = 0.5
+DEFAULT_BORDER = 16
+"""Reflection padding (px) around the content while encoding: enough to keep the shipped decoder's edge frame out."""
 _ASPECT_TOLERANCE = 0.02
 
 
@@ -87,7 +90,8 @@ class AdaINStylizer:
         max_size: cap on the content's long side in pixels (downscaling only), or None.
         style_size: cap on each style image's long side, or None (as given).
         border: extra reflection padding in pixels on every side of the content before encoding (cropped off
-            afterwards); keeps the encoder's zero-padding border effects out of the image. Default 0.
+            afterwards); keeps the encoder's zero-padding border effects out of the image. Default
+            `DEFAULT_BORDER` (16); 0 encodes the content as it is (the fastest).
         color_reference: the image the styles are recoloured to in the pre-processing colour modes, instead of
             each content image (`transfer_video` passes the first frame).
 
@@ -104,7 +108,7 @@ class AdaINStylizer:
     """
 
     def __init__(self, model, styles, *, alpha=1.0, style_weights=None, preserve_colors=None, mask=None,
-                 max_size=None, style_size=None, border=0, color_reference=None):
+                 max_size=None, style_size=None, border=DEFAULT_BORDER, color_reference=None):
         if isinstance(model, (str, os.PathLike)):
             from tfstyle.adain.pretrained import resolve_decoder  # a name or file: the decoder it names
 
@@ -271,7 +275,7 @@ class AdaINStylizer:
 
 
 def transfer(model, content, styles, *, alpha=1.0, style_weights=None, preserve_colors=None, mask=None,
-             max_size=None, style_size=None, border=0):
+             max_size=None, style_size=None, border=DEFAULT_BORDER):
     """Stylize a content image with a trained AdaIN model and the inference controls.
 
     `t = α·Σ_k w_k AdaIN(f(c), f(s_k)) + (1 − α)·f(c)`, output `g(t)` clipped to [0, 1] (with a mask: region-wise

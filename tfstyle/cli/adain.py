@@ -63,8 +63,9 @@ def add_parser(subparsers):
                        help="downscale content whose long side exceeds this (default %(default)s; 0: never)")
     group.add_argument("--style-size", type=parsing.non_negative_int, default=512,
                        help="downscale style images whose long side exceeds this (default %(default)s; 0: never)")
-    group.add_argument("--border", type=parsing.non_negative_int, default=0,
-                       help="reflection padding in pixels around the content while encoding (default %(default)s)")
+    group.add_argument("--border", type=parsing.non_negative_int, default=16,  # adain.inference.DEFAULT_BORDER
+                       help="reflection padding in pixels around the content while encoding, against a frame at "
+                            "the edges (default %(default)s; 0: none, the fastest)")
     group.add_argument("--batch-size", type=parsing.positive_int, default=1,
                        help="images or frames of one size per forward pass (default %(default)s)")
     group.add_argument("--fps", type=parsing.positive_float,
