@@ -76,8 +76,8 @@ def check_structure_arguments(args):
     from tfstyle.errors import OptionError
 
     if args.structure is not None and args.structure_weight is None:
-        raise OptionError(f"--structure {args.structure} needs --structure-weight (its λ_d; 0 only logs the "
-                          f"structure loss)")
+        raise OptionError(f"--structure {args.structure} needs --structure-weight (its λ_d, the weight of the "
+                          f"structure term)")
     if args.structure is None and args.structure_weight is not None:
         raise OptionError(f"--structure-weight {args.structure_weight:g} needs --structure (laplacian, hed or a "
                           f".keras depth model)")
