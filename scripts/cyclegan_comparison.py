@@ -667,51 +667,81 @@ def _score_cells(score):
             "colour ΔE ↓": f"{score['colour_error']:.1f}"}
 
 
+SCORE_KEYS = {"psnr": (" dB", 2), "ssim": ("", 3), "kid": ("", 3)}
+"""The three scores winners are called on: unit and digits."""
+
+
+@dataclasses.dataclass
+class Winner:
+    """The best variant on one score, the runner-up, the lead, its error measure and whether the lead is clear."""
+
+    best: str
+    second: str | None
+    lead: float
+    error: float
+    clear: bool
+
+
+def score_winners(result, variants):
+    """`{key: Winner}` for PSNR, SSIM (higher is better) and KID (lower), over the trained variants.
+
+    PSNR and SSIM leads are clear when the mean paired difference to the runner-up is more than twice its
+    standard error; a KID lead when it is more than the two rows' combined subset spread. Empty without a trained
+    variant; with one, it wins clearly with no runner-up.
+    """
+    scores, per_image = result["scores"], result["per_image"]
+    trained = [v.name for v in variants if scores.get(v.name) is not None]
+    winners = {}
+    for key in SCORE_KEYS:
+        if not trained:
+            break
+        ranked = sorted(trained, key=lambda name: scores[name][key], reverse=key != "kid")
+        best = ranked[0]
+        if len(ranked) == 1:
+            winners[key] = Winner(best, None, 0.0, 0.0, True)
+            continue
+        second = ranked[1]
+        if key == "kid":
+            lead = scores[second]["kid"] - scores[best]["kid"]
+            error = math.hypot(scores[best]["kid_std"], scores[second]["kid_std"])
+            winners[key] = Winner(best, second, lead, error, lead > error)
+        else:
+            lead, error = paired_difference(per_image[best][key], per_image[second][key])
+            winners[key] = Winner(best, second, lead, error, lead > 2 * error)
+    return winners
+
+
 def describe(filter_name, result, variants, settings):
     """The results paragraph of one filter, written from its numbers."""
-    scores, per_image = result["scores"], result["per_image"]
+    scores = result["scores"]
     trained = [v for v in variants if scores.get(v.name) is not None]
     if not trained:
         return f"No variant produced a generator on the {filter_name} benchmark."
     label = {v.name: v.label for v in variants}
     identity, oracle = scores["identity"], scores["oracle"]
     sentences = []
-    winners = {}
-    for key, unit, better, digits in (("psnr", " dB", max, 2), ("ssim", "", max, 3)):
-        ranked = sorted(trained, key=lambda v: scores[v.name][key], reverse=True)
-        best = ranked[0].name
-        if len(ranked) == 1:
-            winners[key] = (best, True)
+    winners = score_winners(result, variants)
+    for key, won in winners.items():
+        if won.second is None:
             continue
-        second = ranked[1].name
-        difference, error = paired_difference(per_image[best][key], per_image[second][key])
-        clear = difference > 2 * error
-        winners[key] = (best, clear)
-        sentences.append(
-            f"Best {key.upper()}: {label[best]} ({scores[best][key]:.{digits}f}{unit}), "
-            f"{difference:.{digits}f}{unit} above {label[second]} "
-            + (f"(more than twice the paired standard error of {error:.{digits}f}{unit})." if clear else
-               f"(within twice the paired standard error of {error:.{digits}f}{unit}: a tie).")
-        )
-    ranked = sorted(trained, key=lambda v: scores[v.name]["kid"])
-    best = ranked[0].name
-    if len(ranked) > 1:
-        second = ranked[1].name
-        gap = scores[second]["kid"] - scores[best]["kid"]
-        spread = math.hypot(scores[best]["kid_std"], scores[second]["kid_std"])
-        clear = gap > spread
-        winners["kid"] = (best, clear)
-        sentences.append(
-            f"Best KID: {label[best]} ({scores[best]['kid']:.3f}), {gap:.3f} below {label[second]} "
-            + ("(more than their combined subset spread of " if clear else "(within their combined subset spread of ")
-            + f"{spread:.3f}" + (")." if clear else ": a tie).")
-        )
-    else:
-        winners["kid"] = (best, True)
-    names = {name for name, _ in winners.values()}
+        unit, digits = SCORE_KEYS[key]
+        value = f"{scores[won.best][key]:.{digits}f}{unit}"
+        if key == "kid":
+            sentences.append(
+                f"Best KID: {label[won.best]} ({value}), {won.lead:.3f} below {label[won.second]} "
+                + ("(more than their combined subset spread of " if won.clear else
+                   "(within their combined subset spread of ")
+                + f"{won.error:.3f}" + (")." if won.clear else ": a tie)."))
+        else:
+            sentences.append(
+                f"Best {key.upper()}: {label[won.best]} ({value}), {won.lead:.{digits}f}{unit} above "
+                f"{label[won.second]} "
+                + (f"(more than twice the paired standard error of {won.error:.{digits}f}{unit})." if won.clear else
+                   f"(within twice the paired standard error of {won.error:.{digits}f}{unit}: a tie)."))
+    names = {won.best for won in winners.values()}
     if len(names) == 1:
         name = names.pop()
-        if all(clear for _, clear in winners.values()):
+        if all(won.clear for won in winners.values()):
             sentences.append(f"{label[name]} wins on all three scores.")
         else:
             sentences.append(f"{label[name]} leads on all three scores, but not clearly on every one.")
@@ -735,6 +765,35 @@ def describe(filter_name, result, variants, settings):
             sentences.append("Every variant is still far from the target distribution: at this training time the "
                              "ranking says little about the methods.")
     return " ".join(sentences)
+
+
+def summary(results, variants):
+    """The page's opening table: per filter, the best variant on each score (ties marked), whether any variant
+    beats the unchanged photo on KID, and the survey check's verdict."""
+    from tfstyle.experiments import markdown_table
+
+    label = {v.name: v.label for v in variants}
+    rows = []
+    for filter_name, result in results.items():
+        winners = score_winners(result, variants)
+        if not winners:
+            continue
+        row = {"filter": filter_name}
+        for key, won in winners.items():
+            unit, digits = SCORE_KEYS[key]
+            value = f"{label[won.best]} ({result['scores'][won.best][key]:.{digits}f}{unit})"
+            row[f"best {key.upper()}"] = value if won.clear else f"{value}, a tie with {label[won.second]}"
+        closed = kid_gap_closed(result["scores"], list(label))
+        row["KID vs the unchanged photo"] = ("–" if closed is None else
+                                             f"{100 * closed:.0f}% of the way to the filter" if closed >= 0 else
+                                             "all farther than the photo")
+        row["survey finding"] = survey_check(filter_name, result)[0] or "not checked"
+        rows.append(row)
+    if not rows:
+        return []
+    return ["## Summary", "", markdown_table(rows), "",
+            "Leads are called as in the per-filter sections below (paired standard errors for PSNR and SSIM, the "
+            "subset spread for KID). A short, single-seed run per variant: read the ranking as one sample.", ""]
 
 
 def kid_gap_closed(scores, names):
@@ -807,6 +866,7 @@ def write_report(docs, argv, settings, variants, calibration, results, manifests
         "has its ground truth filter(x). Training folders: trainA = photo crops, trainB = filtered crops of *other* "
         "photos (truly unpaired); test = crops of photos seen in neither.",
         "",
+        *summary(results, variants),
         "## Settings",
         "",
     ]

@@ -84,6 +84,7 @@ def test_quick_run_calibrates_trains_scores_and_writes_the_page(script, quick_ru
     assert "| ResNet + LSGAN (CycleGAN) | " in page and "| oracle (the filter itself) | " in page
     assert "python scripts/cyclegan_comparison.py --out" in page
     assert "Survey finding" in page and "not checked" in page  # no WGAN-GP run to compare with
+    assert "## Summary" in page and "| filter | best PSNR |" in page
     for name in ("cyclegan_sketch_grid.jpg", "cyclegan_sketch_losses.png"):
         assert name in page
         assert 0 < (docs / "images" / name).stat().st_size < script.MAX_IMAGE_BYTES
@@ -162,6 +163,23 @@ def test_results_paragraph_is_written_from_the_numbers(script):
     assert "leads on all three scores, but not clearly on every one." in text
     assert "2 of 2 variants are closer to the ground truth on PSNR, 2 on SSIM and 2 on KID." in text
     assert "The best KID closes 59% of the distance" in text
+
+
+def test_summary_table_names_the_leaders_and_the_ties(script):
+    variants = script.build_variants(script.make_settings(script.parse_args(["--out", "x"])),
+                                     ["resnet_lsgan", "resnet_wgangp"])
+    far = made_up_result(script, 9.0, 5.0)
+    far["scores"]["resnet_lsgan"]["kid"] = far["scores"]["resnet_wgangp"]["kid"] = 0.9  # both worse than the photo
+    lines = script.summary({"sketch": made_up_result(script, 5.0, 9.0), "ink": far}, variants)
+    assert lines[:2] == ["## Summary", ""]
+    table = lines[2].splitlines()
+    assert table[0] == ("| filter | best PSNR | best SSIM | best KID | KID vs the unchanged photo | survey finding |")
+    assert table[2] == ("| sketch | ResNet + LSGAN (CycleGAN) (14.00 dB) | ResNet + LSGAN (CycleGAN) (0.400), a tie "
+                        "with ResNet + WGAN-GP | ResNet + LSGAN (CycleGAN) (0.300) | 59% of the way to the filter "
+                        "| holds |")
+    assert table[3].startswith("| ink | ResNet + LSGAN (CycleGAN) (14.00 dB) |")
+    assert table[3].endswith("| all farther than the photo | holds in part |")
+    assert script.summary({"sketch": {"scores": {"identity": {}, "oracle": {}}, "per_image": {}}}, variants) == []
 
 
 def test_runs_far_from_the_target_are_called_so(script):
