@@ -13,7 +13,7 @@ The generator is G_AB of a `tfstyle train-cyclegan` work folder trained on an un
 
 Usage (the shipped `sketch` generator):
     python scripts/ship_sketch_generator.py --workdir runs/sketch_ship/unet --benchmark runs/sketch_ship/data \\
-        --train-minutes 95 --grid docs/images/cyclegan_sketch_shipped.jpg
+        --train-minutes 76 --grid docs/images/cyclegan_sketch_shipped.jpg
 """
 
 import argparse
@@ -28,6 +28,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import cyclegan_comparison as comparison  # noqa: E402  (the comparison's scores, so both pages agree)
 import make_unpaired_benchmark  # noqa: E402
+
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
