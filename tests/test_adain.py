@@ -429,9 +429,12 @@ DISTRIBUTED = textwrap.dedent("""
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import pathlib
+    import tempfile
     import keras
     import numpy as np
-    from tfstyle.adain import AdaINModel
+    import PIL.Image
+    from tfstyle.adain import AdaINModel, train_adain
 
     rng = np.random.default_rng(0)
     pairs = (rng.random((4, 32, 32, 3), dtype="float32"), rng.random((4, 32, 32, 3), dtype="float32"))
@@ -447,12 +450,33 @@ DISTRIBUTED = textwrap.dedent("""
         step = np.concatenate([(a - b).ravel() for a, b in zip(model.get_weights(), initial)])
         return {key: values[-1] for key, values in history.items()}, step
 
+    def three_steps_of_train_adain(strategy, root):
+        # train_adain's own loop (the CLI's): distributed dataset, strategy.run, reduced logs
+        losses = []
+        result = train_adain(root / "content", root / "style", root / f"run{strategy.num_replicas_in_sync}",
+                             backbone="vgg16", weights=None, encoder_layer="block2_conv1", decoder_width=0.125,
+                             steps=3, batch_size=4, crop_size=32, resize_to=40, learning_rate=1e-3,
+                             checkpoint_every=0, logdir=None, progress=False, verbose=False, strategy=strategy,
+                             on_step=lambda step, values: losses.append(values["loss"]))
+        return losses, np.concatenate([w.ravel() for w in result.model.decoder.get_weights()])
+
     logs_one, step_one = one_step(tf.distribute.get_strategy())
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     logs_two, step_two = one_step(strategy)
+    with tempfile.TemporaryDirectory() as root:
+        root = pathlib.Path(root)
+        for folder, seed in (("content", 1), ("style", 2)):
+            (root / folder).mkdir()
+            images = np.random.default_rng(seed).integers(0, 256, (4, 48, 56, 3), dtype=np.uint8)
+            for index, image in enumerate(images):
+                PIL.Image.fromarray(image).save(root / folder / f"{index}.png")
+        loop_one, decoder_one = three_steps_of_train_adain(tf.distribute.get_strategy(), root)
+        loop_two, decoder_two = three_steps_of_train_adain(strategy, root)
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, "one": logs_one, "two": logs_two,
                       "step_norm": float(np.linalg.norm(step_one)),
-                      "step_difference": float(np.linalg.norm(step_one - step_two))}))
+                      "step_difference": float(np.linalg.norm(step_one - step_two)),
+                      "loop_one": loop_one, "loop_two": loop_two,
+                      "loop_decoder_difference": float(np.abs(decoder_one - decoder_two).max())}))
 """)
 
 
@@ -483,6 +507,11 @@ def test_mirrored_strategy_step_equals_one_device_step(distributed_check):
     assert report["step_norm"] > 0
     # Without dividing the loss by the number of replicas the step would be twice as long (difference = step_norm).
     assert report["step_difference"] < 1e-3 * report["step_norm"]
+    # train_adain's loop on two replicas: the same batches, the same three losses and the same decoder
+    assert len(report["loop_two"]) == 3
+    assert report["loop_two"] == pytest.approx(report["loop_one"], rel=1e-4)
+    assert report["loop_one"][2] != report["loop_one"][0]
+    assert report["loop_decoder_difference"] < 1e-5
 
 
 # --- slow: the real offline encoder --------------------------------------------------------------------------------
