@@ -270,8 +270,10 @@ def test_a_failed_run_leaves_an_existing_output_alone(capsys, files, decoder):
     assert sorted(path.name for path in (files / "out").iterdir()) == ["o.png"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("imageio_ffmpeg") is not None, reason="imageio-ffmpeg is installed")
-def test_mp4_without_a_backend_is_one_line(capsys, files, decoder):
+def test_mp4_without_a_backend_is_one_line(capsys, files, decoder, monkeypatch):
+    find_spec = importlib.util.find_spec  # imageio-ffmpeg (in the test extra) made to look not installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "imageio_ffmpeg"
+                        else find_spec(name, *args))
     (files / "frames").mkdir()
     save_image(files / "frames" / "1.png", smooth_image(16, 16, 0))
     code, out, err = run(capsys, files / "frames", files / "style.png", "-o", files / "out" / "clip.mp4",
