@@ -7,6 +7,7 @@ The variables are set at import time, before any test module imports TensorFlow 
 - `TF_CPP_MIN_LOG_LEVEL=3`: keep TensorFlow's C++ start-up chatter out of the test output.
 """
 
+import importlib.util
 import os
 import pathlib
 import tempfile
@@ -31,3 +32,11 @@ def data_dir():
     if not path.is_dir():
         pytest.skip(f"shared data folder not found: {path} (set {DATA_ENV})")
     return path
+
+
+@pytest.fixture
+def no_imageio_ffmpeg(monkeypatch):
+    """Make `imageio-ffmpeg` look not installed (the test extra installs it), for the "needs it" messages."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "imageio_ffmpeg" else find_spec(name, *args))

@@ -7,7 +7,6 @@ tests use a relu2_1 encoder (the same code as relu4_1, several times faster); pa
 the default relu4_1 encoder (downsampling 8).
 """
 
-import importlib.util
 import json
 
 import keras
@@ -23,13 +22,6 @@ from tfstyle.io import save_image
 from tfstyle.ops import colour
 
 TINY = {"backbone": "vgg16", "weights": None, "decoder_width": 0.125}
-
-
-def hide_imageio_ffmpeg(monkeypatch):
-    """Make `imageio-ffmpeg` look not installed (the test extra installs it)."""
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "imageio_ffmpeg"
-                        else find_spec(name, *args))
 
 
 def smooth_image(height, width, seed, tint=(0.0, 0.0, 0.0)):
@@ -398,8 +390,7 @@ def test_video_from_frames_to_an_mp4_and_back(model, images, tmp_path):
     assert sorted(path.name for path in back.iterdir()) == [f"frame_{i:06d}.png" for i in range(1, 6)]
 
 
-def test_mp4_without_a_backend_says_what_to_install(model, images, tmp_path, monkeypatch):
-    hide_imageio_ffmpeg(monkeypatch)
+def test_mp4_without_a_backend_says_what_to_install(model, images, tmp_path, no_imageio_ffmpeg):
     save_image(tmp_path / "a.png", smooth_image(16, 16, 0))
     with pytest.raises(ImageError) as info:
         transfer_video(model, tmp_path, images[1], tmp_path / "clip.mp4")

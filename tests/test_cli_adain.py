@@ -4,7 +4,6 @@ The decoder is a tiny random one (relu2_1 VGG16 with `weights=None`, `decoder_wi
 config into a temporary folder and passed by path; the shipped-name lookup is pointed at temporary folders.
 """
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -270,10 +269,7 @@ def test_a_failed_run_leaves_an_existing_output_alone(capsys, files, decoder):
     assert sorted(path.name for path in (files / "out").iterdir()) == ["o.png"]
 
 
-def test_mp4_without_a_backend_is_one_line(capsys, files, decoder, monkeypatch):
-    find_spec = importlib.util.find_spec  # imageio-ffmpeg (in the test extra) made to look not installed
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "imageio_ffmpeg"
-                        else find_spec(name, *args))
+def test_mp4_without_a_backend_is_one_line(capsys, files, decoder, no_imageio_ffmpeg):
     (files / "frames").mkdir()
     save_image(files / "frames" / "1.png", smooth_image(16, 16, 0))
     code, out, err = run(capsys, files / "frames", files / "style.png", "-o", files / "out" / "clip.mp4",

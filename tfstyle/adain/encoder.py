@@ -8,9 +8,9 @@ from tfstyle.backbones.feature_extractor import FeatureExtractor
 from tfstyle.backbones.registry import get_spec
 from tfstyle.errors import OptionError
 
-# Backbones whose layer structure the AdaIN decoder mirrors. The issue asks for "any registry backbone"; the
-# paper's decoder is the VGG encoder mirrored layer by layer, which has no counterpart for InceptionV3, ResNet50
-# or NASNetMobile (branching blocks, strided entry convolutions), so AdaIN accepts the VGGs only and says so.
+# Backbones whose layer structure the AdaIN decoder mirrors. The paper's decoder is the VGG encoder mirrored layer
+# by layer, which has no counterpart for the registry's other backbones (InceptionV3, ResNet50, NASNetMobile:
+# branching blocks, strided entry convolutions), so AdaIN accepts the VGGs only and says so.
 ENCODER_BACKBONES = ("vgg19", "vgg16", "vgg16_hed")
 
 
