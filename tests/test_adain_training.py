@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from tfstyle.adain.training import DECODER_CONFIG, DECODER_FILE, train_adain
+from tfstyle.augment import Jitter
 from tfstyle.cli.main import main
 from tfstyle.errors import OptionError, WeightsError
 from tfstyle.logging import read_images, read_scalars
@@ -89,6 +90,32 @@ def test_reconstruction_term_is_logged_exported_and_part_of_the_fingerprint(fold
         train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
     with pytest.raises(OptionError, match="reconstruction_weight must be a finite number >= 0"):
         train_adain(content, style, tmp_path / "other", steps=1, reconstruction_weight=-1.0, **TINY)
+
+
+def test_jitter_changes_the_run_is_exported_and_part_of_the_fingerprint(folders, tmp_path, capsys):
+    content, style = folders
+    plain = train_adain(content, style, tmp_path / "plain", steps=2, **TINY)
+    jitter = Jitter(scale=(0.5, 1.5), brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1)
+    jittered = train_adain(content, style, tmp_path / "run", steps=2, jitter=jitter, **TINY)
+    assert jittered.history["loss"][0] != plain.history["loss"][0]  # other crops from the same seed
+    assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["jitter"] == jitter.as_dict()
+    assert "jitter" not in json.loads((tmp_path / "plain" / DECODER_CONFIG).read_text())
+    with pytest.raises(OptionError, match="jitter"):
+        train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+    with pytest.raises(OptionError, match="jitter must be a tfstyle.augment.Jitter or None"):
+        train_adain(content, style, tmp_path / "bad", steps=1, jitter=0.2, **TINY)
+    # the CLI's flags build the same Jitter, and a bad amount is one line and exit code 2
+    common = ["train-adain", "--content-dir", str(content), "--style-dir", str(style), "--backbone", "vgg16_hed",
+              "--encoder-layer", "block2_conv1", "--decoder-width", "0.125", "--batch-size",
+              "2", "--crop-size", "32", "--resize-to", "40", "--no-progress", "--steps", "1"]
+    assert main([*common, "-o", str(tmp_path / "cli"), "--scale-jitter", "0.5", "1.5", "--color-jitter", "0.2",
+                 "--hue-jitter", "0.1"]) == 0
+    assert json.loads((tmp_path / "cli" / DECODER_CONFIG).read_text())["jitter"] == jitter.as_dict()
+    capsys.readouterr()
+    assert main([*common, "-o", str(tmp_path / "bad_cli"), "--hue-jitter", "0.7"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "jitter hue must be a number from 0 to 0.5; Received: hue=0.7" in err
+    assert not (tmp_path / "bad_cli").exists()
 
 
 def test_feature_scale_is_measured_once_kept_on_resume_and_exported(folders, tmp_path):

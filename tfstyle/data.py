@@ -14,7 +14,7 @@ Every image goes through the same steps:
    side is below the crop are enlarged), then stored as uint8. With `cache=True` the dataset is cached here, in
    memory, so later epochs skip steps 3 and 4 entirely.
 5. **Augmenting**: random (or, for evaluation, centre) crop to `crop_size`, optional horizontal flip, conversion
-   to float32 RGB in [0, 1].
+   to float32 RGB in [0, 1]; with a `tfstyle.augment.Jitter`, the crop is also randomly zoomed and recoloured.
 
 Skipped files are recorded in a `SkipCounter` (the `skip_counter` attribute of every returned dataset, or one you
 pass in), and each is logged once on the "tfstyle" logger.
@@ -43,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfstyle.augment import Jitter, recolour, zoomed_crop
 from tfstyle.errors import OptionError, TfstyleError
 from tfstyle.io import DEFAULT_MAX_PIXELS, _positive_int, load_image
 
@@ -169,7 +170,7 @@ def list_images(folder, recursive=True):
 
 
 def image_dataset(folder, crop_size, resize_to=None, batch_size=None, *, shuffle=True, repeat=True, flip=True,
-                  seed=None, cache=False, deterministic=None, drop_remainder=True, recursive=True,
+                  jitter=None, seed=None, cache=False, deterministic=None, drop_remainder=True, recursive=True,
                   max_pixels=DEFAULT_MAX_PIXELS, skip_counter=None):
     """A training stream of random crops from the images in one folder.
 
@@ -183,6 +184,7 @@ def image_dataset(folder, crop_size, resize_to=None, batch_size=None, *, shuffle
         shuffle: shuffle the images, differently in every epoch.
         repeat: repeat forever (an epoch is one pass over the usable images).
         flip: flip each crop horizontally with probability 1/2.
+        jitter: a `tfstyle.augment.Jitter`: zoom and recolour each crop at random (None: no jitter).
         seed: an int makes the stream reproducible: the same seed gives the same images, crops and flips in the
             same order, on every run (it also turns `deterministic` on). `None`: different on every run.
         cache: keep the decoded, resized images in memory (before cropping), so that only the first epoch decodes
@@ -216,8 +218,9 @@ def image_dataset(folder, crop_size, resize_to=None, batch_size=None, *, shuffle
     seed = _seed(seed)
     cache = _bool(cache, "cache")
     counter = _counter(skip_counter)
+    jitter = _jitter(jitter)
     images = _image_stream(folder, list_images(folder, recursive), crop_size=crop_size, resize_to=resize_to,
-                           random_crop=True, flip=flip, shuffle=shuffle, repeat=repeat, cache=cache, seed=seed,
+                           random_crop=True, flip=flip, jitter=jitter, shuffle=shuffle, repeat=repeat, cache=cache, seed=seed,
                            deterministic=_deterministic(deterministic, seed), max_pixels=max_pixels,
                            counter=counter, seed_stream=0)
     if batch_size is not None:
@@ -226,8 +229,8 @@ def image_dataset(folder, crop_size, resize_to=None, batch_size=None, *, shuffle
 
 
 def two_folder_dataset(a_folder, b_folder, crop_size, resize_to=None, batch_size=None, *, keys=("a", "b"),
-                       shuffle=True, repeat=True, flip=True, seed=None, cache=False, deterministic=None,
-                       recursive=True, max_pixels=DEFAULT_MAX_PIXELS, skip_counter=None):
+                       shuffle=True, repeat=True, flip=True, jitter=None, seed=None, cache=False,
+                       deterministic=None, recursive=True, max_pixels=DEFAULT_MAX_PIXELS, skip_counter=None):
     """Two independent training streams, one per folder, zipped into dicts: content/style pairs, or unpaired A/B.
 
     Each folder becomes a stream exactly as in `image_dataset` (own shuffling, crops and flips); element i of the
@@ -242,7 +245,8 @@ def two_folder_dataset(a_folder, b_folder, crop_size, resize_to=None, batch_size
         resize_to: short side each image is resized to before cropping (see `image_dataset`).
         batch_size: if given, elements are batches of this many pairs.
         keys: the two dict keys, e.g. ("content", "style") for AdaIN or ("a", "b") for CycleGAN.
-        shuffle, repeat, flip, deterministic, recursive, max_pixels: as in `image_dataset`, for both streams.
+        shuffle, repeat, flip, jitter, deterministic, recursive, max_pixels: as in `image_dataset`, for both
+            streams.
             Without `repeat`, the result ends with the shorter stream.
         seed: an int makes both streams reproducible (they get different seeds derived from it).
         cache: as in `image_dataset`; a pair of booleans sets it per stream, e.g. (False, True) to cache only a
@@ -269,11 +273,12 @@ def two_folder_dataset(a_folder, b_folder, crop_size, resize_to=None, batch_size
     keys = _keys(keys)
     caches = _pair_of_bools(cache, "cache")
     counter = _counter(skip_counter)
+    jitter = _jitter(jitter)
     # list both folders before probing either, so that a mistyped second folder fails at once
     listings = [list_images(a_folder, recursive), list_images(b_folder, recursive)]
     streams = [
         _image_stream(folder, files, crop_size=crop_size, resize_to=resize_to, random_crop=True, flip=flip,
-                      shuffle=shuffle, repeat=repeat, cache=stream_cache, seed=seed,
+                      jitter=jitter, shuffle=shuffle, repeat=repeat, cache=stream_cache, seed=seed,
                       deterministic=_deterministic(deterministic, seed), max_pixels=max_pixels,
                       counter=counter, seed_stream=index)
         for index, (folder, files, stream_cache) in enumerate(zip((a_folder, b_folder), listings, caches))
@@ -321,7 +326,7 @@ def evaluation_dataset(folder, crop_size=None, resize_to=None, batch_size=None, 
     cache = _bool(cache, "cache")
     counter = _counter(skip_counter)
     images = _image_stream(folder, list_images(folder, recursive), crop_size=crop_size, resize_to=resize_to,
-                           random_crop=False, flip=False, shuffle=False, repeat=False, cache=cache, seed=None,
+                           random_crop=False, flip=False, jitter=None, shuffle=False, repeat=False, cache=cache, seed=None,
                            deterministic=True, max_pixels=max_pixels, counter=counter, seed_stream=0,
                            with_paths=with_paths)
     if batch_size is not None:
@@ -332,9 +337,10 @@ def evaluation_dataset(folder, crop_size=None, resize_to=None, batch_size=None, 
 # --- the pipeline ---
 
 
-def _image_stream(folder, files, *, crop_size, resize_to, random_crop, flip, shuffle, repeat, cache, seed,
+def _image_stream(folder, files, *, crop_size, resize_to, random_crop, flip, jitter, shuffle, repeat, cache, seed,
                   deterministic, max_pixels, counter, seed_stream, with_paths=False):
-    """The unbatched stream of one folder's `files`: decoded, resized, (cached,) cropped, flipped float32 images."""
+    """The unbatched stream of one folder's `files`: decoded, resized, (cached,) cropped, flipped, jittered float32
+    images."""
     usable = _probe_all(files, resize_to, counter)
     if not usable:
         first = counter.reasons.get(str(files[0]), "")
@@ -369,7 +375,7 @@ def _image_stream(folder, files, *, crop_size, resize_to, random_crop, flip, shu
     if repeat:
         items = items.repeat()
 
-    if random_crop or flip:
+    if random_crop or flip or jitter:
         # One random int64 per element, from a seeded stream, seeds the stateless crop and flip ops: reproducible
         # with a seed, and independent of how many threads run the map.
         noise = tf.data.Dataset.random(seed=augment_seed, rerandomize_each_iteration=True)
@@ -378,10 +384,15 @@ def _image_stream(folder, files, *, crop_size, resize_to, random_crop, flip, shu
         items = items.map(lambda image, path: (image, path, tf.constant(0, tf.int64)))
 
     def augment(image, path, rand):
-        image = _crop(image, crop_size, random_crop, rand)
+        if jitter and jitter.zooms:
+            image = zoomed_crop(image, crop_size, jitter.scale, seed=tf.stack([rand, tf.constant(2, tf.int64)]))
+        else:
+            image = _crop(image, crop_size, random_crop, rand)
         if flip:
             image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([rand, tf.constant(1, tf.int64)]))
         image = tf.cast(image, tf.float32) / 255.0  # after the crop: converts fewer pixels
+        if jitter and jitter.recolours:
+            image = recolour(image, jitter, seed=tf.stack([rand, tf.constant(3, tf.int64)]))
         return (image, path) if with_paths else image
 
     return items.map(augment, num_parallel_calls=autotune, deterministic=deterministic)
@@ -589,6 +600,12 @@ def _pair_of_bools(value, name):
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, bool) for v in value):
         return tuple(value)
     raise OptionError(f"{name} must be a bool or a pair of bools, got {value!r}")
+
+
+def _jitter(jitter):
+    if jitter is None or isinstance(jitter, Jitter):
+        return jitter if jitter else None
+    raise OptionError(f"jitter must be a tfstyle.augment.Jitter or None; Received: jitter={jitter!r}")
 
 
 def _counter(skip_counter):

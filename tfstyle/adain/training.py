@@ -28,6 +28,7 @@ Reference:
 """
 
 import dataclasses
+import functools
 import json
 import math
 import pathlib
@@ -36,6 +37,7 @@ import time
 
 import numpy as np
 
+from tfstyle.augment import Jitter
 from tfstyle.errors import OptionError, check_non_negative
 from tfstyle.interrupts import InterruptAtStepEnd
 from tfstyle.logging import log_training_step
@@ -74,8 +76,8 @@ class TrainingResult:
 
 def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weights="default",
                 encoder_layer="block4_conv1", decoder_width=1.0, style_weight=10.0, steps=1000, batch_size=8,
-                crop_size=256, resize_to=512, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=100,
-                log_every=10, images_every=100, logdir="default", resume=False, seed=0, cache=True, strategy=None,
+                crop_size=256, resize_to=512, jitter=None, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=500,
+                log_every=10, images_every=200, logdir="default", resume=False, seed=0, cache=True, strategy=None,
                 progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0,
                 reconstruction_weight=0.0, feature_scale="auto", init_decoder=None):
     """Train (or continue training) an AdaIN decoder.
@@ -89,6 +91,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         batch_size: global batch size (split over the strategy's replicas).
         crop_size, resize_to: images are resized so their short side is `resize_to`, then randomly cropped to
             `crop_size` and flipped.
+        jitter: a `tfstyle.augment.Jitter` to zoom and recolour every content and style crop at random (the
+            "heavy augmentation" a decoder trained on a few dozen images needs); None: crop and flip only.
         learning_rate, lr_decay: Adam's learning rate `learning_rate / (1 + lr_decay · iteration)`.
         checkpoint_every: steps between checkpoints (and decoder exports); the end of the run always saves.
         log_every: steps between TensorBoard scalars and history entries.
@@ -159,6 +163,10 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(feature_scale=feature_scale)
     if reconstruction_weight > 0:  # likewise: only runs with the term have it in their fingerprint
         fingerprint.update(reconstruction_weight=float(reconstruction_weight))
+    if jitter is not None and not isinstance(jitter, Jitter):
+        raise OptionError(f"jitter must be a tfstyle.augment.Jitter or None; Received: jitter={jitter!r}")
+    if jitter:  # likewise
+        fingerprint.update(jitter=jitter.as_dict())
     initial_weights = None
     if init_decoder is not None:
         initial_weights, initial_options = find_decoder(init_decoder)
@@ -176,7 +184,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
 
     keras.utils.set_random_seed(seed)  # before any random op: the data stream and the decoder's initialisation
     skipped = SkipCounter()
-    dataset = two_folder_dataset(content_dir, style_dir, crop_size, resize_to, batch_size,
+    dataset = two_folder_dataset(content_dir, style_dir, crop_size, resize_to, batch_size, jitter=jitter,
                                  keys=("content", "style"), seed=seed, cache=cache, skip_counter=skipped)
     # a fixed preview (centre crops of the first images), from datasets of its own: iterating `dataset` twice
     # would reshuffle it, and the stream must be the same in a resumed run
@@ -220,6 +228,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     bar = _progress_bar(progress, start, steps)
     timer = time.perf_counter()
     step, reason = start, "done"
+    save = functools.partial(_save, checkpoint, step_variable, model=model, workdir=workdir, jitter=jitter)
     with InterruptAtStepEnd() as interrupt:
         try:
             while step < steps:
@@ -238,7 +247,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                     bar.update(1)
                     bar.set_postfix({key: f"{value:.3g}" for key, value in values.items()}, refresh=False)
                 if checkpoint.due(step) and step < steps:
-                    _save(checkpoint, step_variable, step, history, model, workdir)
+                    save(step, history)
                 if on_step is not None:
                     on_step(step, values)
                 interrupt.check()
@@ -248,7 +257,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         bar.close()
     decoder_path = None
     if reason != "diverged" and step > start:
-        decoder_path = _save(checkpoint, step_variable, step, history, model, workdir)
+        decoder_path = save(step, history)
     elif (workdir / DECODER_FILE).is_file():
         decoder_path = workdir / DECODER_FILE
     if writer is not None:
@@ -268,7 +277,7 @@ def _resumed_feature_scale(workdir):
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _save(checkpoint, step_variable, step, history, model, workdir):
+def _save(checkpoint, step_variable, step, history, *, model, workdir, jitter):
     """Checkpoint (decoder, Adam, step, history), then export the decoder with its config; returns its path."""
     from tfstyle.adain.pretrained import export_decoder
 
@@ -280,6 +289,8 @@ def _save(checkpoint, step_variable, step, history, model, workdir):
                         structure_is_proxy=bool(model.structure.is_proxy), structure_weight=model.structure_weight)
     if model.reconstruction_weight > 0:
         metadata.update(reconstruction_weight=model.reconstruction_weight)
+    if jitter:  # for the record, like the structure term
+        metadata.update(jitter=jitter.as_dict())
     path, _ = export_decoder(model, workdir / DECODER_FILE, **metadata)
     return path
 

@@ -46,6 +46,14 @@ def add_parser(subparsers):
     group.add_argument("--crop-size", type=parsing.positive_int, default=256, help="default %(default)s")
     group.add_argument("--resize-to", type=parsing.positive_int, default=512,
                        help="short side images are resized to before cropping (default %(default)s)")
+    group.add_argument("--scale-jitter", type=parsing.positive_float, nargs=2, metavar=("LOW", "HIGH"),
+                       help="zoom each crop by a random factor in [LOW, HIGH] (e.g. 0.5 1.5; default: no zoom)")
+    group.add_argument("--color-jitter", type=parsing.non_negative_float, default=0.0, metavar="AMOUNT",
+                       help="scale each crop's brightness, contrast and saturation by random factors in "
+                            "[1 - AMOUNT, 1 + AMOUNT] (e.g. 0.2; default 0)")
+    group.add_argument("--hue-jitter", type=parsing.non_negative_float, default=0.0, metavar="AMOUNT",
+                       help="turn each crop's hues by a random fraction of the colour wheel in [-AMOUNT, AMOUNT], "
+                            "at most 0.5 (e.g. 0.1; default 0): new palettes from few paintings")
     group.add_argument("--learning-rate", type=parsing.positive_float, default=1e-4, help="default %(default)s")
     group.add_argument("--lr-decay", type=parsing.non_negative_float, default=5e-5,
                        help="learning rate / (1 + decay · step) (default %(default)s)")
@@ -75,6 +83,7 @@ def run(args):
         args.content_dir, args.style_dir, args.workdir, backbone=args.backbone, weights=args.weights,
         encoder_layer=args.encoder_layer, decoder_width=args.decoder_width, style_weight=args.style_weight,
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, resize_to=args.resize_to,
+        jitter=_jitter(args),
         learning_rate=args.learning_rate, lr_decay=args.lr_decay, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
         cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
@@ -95,6 +104,14 @@ def run(args):
     resumed = f", resumed at step {result.resumed_from}" if result.resumed_from else ""
     print(f"wrote {result.decoder_path}  ({result.steps} steps, {per_step:.2f} s/step{resumed})  {last}")
     return 0
+
+
+def _jitter(args):
+    from tfstyle.augment import Jitter
+
+    jitter = Jitter(scale=tuple(args.scale_jitter or (1.0, 1.0)), brightness=args.color_jitter,
+                    contrast=args.color_jitter, saturation=args.color_jitter, hue=args.hue_jitter)
+    return jitter or None
 
 
 def _feature_scale(text):
