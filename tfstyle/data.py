@@ -14,7 +14,8 @@ Every image goes through the same steps:
    side is below the crop are enlarged), then stored as uint8. With `cache=True` the dataset is cached here, in
    memory, so later epochs skip steps 3 and 4 entirely.
 5. **Augmenting**: random (or, for evaluation, centre) crop to `crop_size`, optional horizontal flip, conversion
-   to float32 RGB in [0, 1]; with a `tfstyle.augment.Jitter`, the crop is also randomly zoomed and recoloured.
+   to float32 RGB in [0, 1]; with a `Jitter` (`tfstyle.augment.Jitter`, also importable from here), the crop is
+   also randomly zoomed and recoloured.
 
 Skipped files are recorded in a `SkipCounter` (the `skip_counter` attribute of every returned dataset, or one you
 pass in), and each is logged once on the "tfstyle" logger.
