@@ -78,6 +78,13 @@ class Jitter:
                    hue=values.get("hue", 0.0))
 
 
+def as_jitter(value):
+    """`value` checked as a `jitter=` argument: a `Jitter` that changes something, or None."""
+    if value is None or isinstance(value, Jitter):
+        return value if value else None
+    raise OptionError(f"jitter must be a tfstyle.augment.Jitter or None; Received: jitter={value!r}")
+
+
 def zoomed_crop(image, crop_size, scale, seed):
     """A random square of `image` (H x W x C), zoomed by a log-uniform factor in `scale`, resized to `crop_size`.
 

@@ -44,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfstyle.augment import Jitter, recolour, zoomed_crop
+from tfstyle.augment import Jitter, as_jitter, recolour, zoomed_crop  # noqa: F401 - Jitter is re-exported
 from tfstyle.errors import OptionError, TfstyleError
 from tfstyle.io import DEFAULT_MAX_PIXELS, _positive_int, load_image
 
@@ -219,11 +219,11 @@ def image_dataset(folder, crop_size, resize_to=None, batch_size=None, *, shuffle
     seed = _seed(seed)
     cache = _bool(cache, "cache")
     counter = _counter(skip_counter)
-    jitter = _jitter(jitter)
+    jitter = as_jitter(jitter)
     images = _image_stream(folder, list_images(folder, recursive), crop_size=crop_size, resize_to=resize_to,
-                           random_crop=True, flip=flip, jitter=jitter, shuffle=shuffle, repeat=repeat, cache=cache, seed=seed,
-                           deterministic=_deterministic(deterministic, seed), max_pixels=max_pixels,
-                           counter=counter, seed_stream=0)
+                           random_crop=True, flip=flip, jitter=jitter, shuffle=shuffle, repeat=repeat,
+                           cache=cache, seed=seed, deterministic=_deterministic(deterministic, seed),
+                           max_pixels=max_pixels, counter=counter, seed_stream=0)
     if batch_size is not None:
         images = images.batch(batch_size, drop_remainder=drop_remainder)
     return _finish(images, counter)
@@ -247,8 +247,7 @@ def two_folder_dataset(a_folder, b_folder, crop_size, resize_to=None, batch_size
         batch_size: if given, elements are batches of this many pairs.
         keys: the two dict keys, e.g. ("content", "style") for AdaIN or ("a", "b") for CycleGAN.
         shuffle, repeat, flip, jitter, deterministic, recursive, max_pixels: as in `image_dataset`, for both
-            streams.
-            Without `repeat`, the result ends with the shorter stream.
+            streams. Without `repeat`, the result ends with the shorter stream.
         seed: an int makes both streams reproducible (they get different seeds derived from it).
         cache: as in `image_dataset`; a pair of booleans sets it per stream, e.g. (False, True) to cache only a
             small style folder.
@@ -274,7 +273,7 @@ def two_folder_dataset(a_folder, b_folder, crop_size, resize_to=None, batch_size
     keys = _keys(keys)
     caches = _pair_of_bools(cache, "cache")
     counter = _counter(skip_counter)
-    jitter = _jitter(jitter)
+    jitter = as_jitter(jitter)
     # list both folders before probing either, so that a mistyped second folder fails at once
     listings = [list_images(a_folder, recursive), list_images(b_folder, recursive)]
     streams = [
@@ -327,8 +326,8 @@ def evaluation_dataset(folder, crop_size=None, resize_to=None, batch_size=None, 
     cache = _bool(cache, "cache")
     counter = _counter(skip_counter)
     images = _image_stream(folder, list_images(folder, recursive), crop_size=crop_size, resize_to=resize_to,
-                           random_crop=False, flip=False, jitter=None, shuffle=False, repeat=False, cache=cache, seed=None,
-                           deterministic=True, max_pixels=max_pixels, counter=counter, seed_stream=0,
+                           random_crop=False, flip=False, jitter=None, shuffle=False, repeat=False, cache=cache,
+                           seed=None, deterministic=True, max_pixels=max_pixels, counter=counter, seed_stream=0,
                            with_paths=with_paths)
     if batch_size is not None:
         images = images.batch(batch_size)
@@ -601,12 +600,6 @@ def _pair_of_bools(value, name):
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, bool) for v in value):
         return tuple(value)
     raise OptionError(f"{name} must be a bool or a pair of bools, got {value!r}")
-
-
-def _jitter(jitter):
-    if jitter is None or isinstance(jitter, Jitter):
-        return jitter if jitter else None
-    raise OptionError(f"jitter must be a tfstyle.augment.Jitter or None; Received: jitter={jitter!r}")
 
 
 def _counter(skip_counter):

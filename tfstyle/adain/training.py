@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from tfstyle.augment import Jitter
+from tfstyle.augment import as_jitter
 from tfstyle.errors import OptionError, check_non_negative
 from tfstyle.interrupts import InterruptAtStepEnd
 from tfstyle.logging import log_training_step
@@ -165,8 +165,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(feature_scale=feature_scale)
     if reconstruction_weight > 0:  # likewise: only runs with the term have it in their fingerprint
         fingerprint.update(reconstruction_weight=float(reconstruction_weight))
-    if jitter is not None and not isinstance(jitter, Jitter):
-        raise OptionError(f"jitter must be a tfstyle.augment.Jitter or None; Received: jitter={jitter!r}")
+    jitter = as_jitter(jitter)
     if jitter:  # likewise
         fingerprint.update(jitter=jitter.as_dict())
     initial_weights = None
