@@ -373,16 +373,8 @@ class AdaINModel(keras.Model):
         Raises:
             WeightsError: the file is missing, unreadable or does not fit this decoder.
         """
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise WeightsError(f"decoder weights file not found: {path}")
-        try:
-            self.decoder.load_weights(path)
-        except Exception as error:  # Keras raises ValueError, KeyError or OSError depending on the mismatch
-            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
-            raise WeightsError(f"cannot load decoder weights from {path} into {self.decoder.name} "
-                               f"(encoder_layer={self.encoder_layer}, decoder_width={self.decoder_width}): "
-                               f"{first_line}") from None
+        _load_weights(self.decoder, path, f"into {self.decoder.name} (encoder_layer={self.encoder_layer}, "
+                                          f"decoder_width={self.decoder_width})")
         return self
 
     def grow_decoder(self, path, encoder_layer):
@@ -418,20 +410,7 @@ class AdaINModel(keras.Model):
         # at full width the head hands the tail as many channels as the encoder layer has (256 for relu3_1)
         channels = int(self.decoder.get_layer(f"decoder_{encoder_layer}").kernel.shape[2])
         source = build_decoder(channels, 1.0, encoder_layer, name="source_decoder")
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise WeightsError(f"decoder weights file not found: {path}")
-        # Keras warns once per mismatched layer before it raises; the WeightsError says it in one line instead
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                source.load_weights(path)
-            except Exception as error:  # as in load_decoder
-                first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
-                raise WeightsError(f"cannot load decoder weights from {path} as a full-width decoder of "
-                                   f"{encoder_layer}: {first_line}") from None
-        for warning in caught:  # a load that succeeded keeps its warnings
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        _load_weights(source, path, f"as a full-width decoder of {encoder_layer}")
         copied = []
         for layer in source.layers:
             if layer.weights and layer.name != "decoder_input_scale":
@@ -439,6 +418,25 @@ class AdaINModel(keras.Model):
                 copied.append(layer.name)
         return copied
 
+
+def _load_weights(network, path, what):
+    """Load a `.weights.h5` into `network`, or raise one WeightsError line "cannot load ... {what}: reason".
+
+    Keras warns once per mismatched layer before it raises; those warnings are dropped for the one-line error. A
+    load that succeeds keeps its warnings.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise WeightsError(f"decoder weights file not found: {path}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            network.load_weights(path)
+        except Exception as error:  # Keras raises ValueError, KeyError or OSError depending on the mismatch
+            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            raise WeightsError(f"cannot load decoder weights from {path} {what}: {first_line}") from None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 def _split_batch(batch):
     """`(content, style)` from a pair, a dict with keys content/style, or either wrapped in a 1-tuple."""

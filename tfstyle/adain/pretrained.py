@@ -34,7 +34,6 @@ import json
 import os
 import pathlib
 import re
-import warnings
 
 from tfstyle import shipped
 from tfstyle.errors import OptionError, WeightsError
@@ -179,12 +178,7 @@ def resolve_decoder(name_or_path=DEFAULT_DECODER, **options):
 
     weights, kwargs = find_decoder(name_or_path, **options)
     model = AdaINModel(**kwargs)
-    # Keras warns once per mismatched layer before it raises; the WeightsError says it in one line instead.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.load_decoder(weights)
-    for warning in caught:  # a load that succeeded keeps its warnings
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    model.load_decoder(weights)
     return model
 
 
