@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfstyle.adain.decoder import ENCODER_LAYERS, build_decoder
+from tfstyle.adain.decoder import build_decoder
 from tfstyle.adain.encoder import AdaINEncoder
 from tfstyle.adain.layers import AdaIN
 from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
@@ -377,47 +377,6 @@ class AdaINModel(keras.Model):
                                           f"decoder_width={self.decoder_width})")
         return self
 
-    def grow_decoder(self, path, encoder_layer):
-        """Start this decoder from a trained decoder of a *shallower* encoder layer: copy its shared tail.
-
-        A decoder for a shallower layer is the tail of a deeper one, with the same layer names (see
-        `decoder_plan`): a relu3_1 decoder is the relu4_1 decoder from `decoder_block3_conv1` down. This copies
-        those convolutions and leaves the deeper head (e.g. `decoder_block4_conv1` to `decoder_block3_conv2`) at
-        its random initialisation, so training only has to teach the head to feed the tail, not to paint again.
-        The source's input scaling is not copied: the head's first convolution sees this model's own scaled
-        features.
-
-        Args:
-            path: the source decoder's `.weights.h5` (as `save_decoder` writes).
-            encoder_layer: the layer the source decoder inverts; shallower than this model's `encoder_layer`.
-                Both decoders must be full width (`decoder_width` 1): in a narrower deeper decoder, the tail's
-                first convolution reads fewer channels than the encoder layer has.
-
-        Returns:
-            The names of the copied layers, top first.
-
-        Raises:
-            OptionError: `encoder_layer` is not shallower than this model's, or this decoder is not full width.
-            WeightsError: the file is missing or does not fit a full-width decoder of that layer.
-        """
-        if encoder_layer not in ENCODER_LAYERS or \
-                ENCODER_LAYERS.index(encoder_layer) >= ENCODER_LAYERS.index(self.encoder_layer):
-            raise OptionError(f"can only grow a decoder from a shallower encoder layer than {self.encoder_layer}; "
-                              f"Received: encoder_layer={encoder_layer!r}")
-        if self.decoder_width != 1:
-            raise OptionError(f"only a full-width decoder can be grown from a shallower one; Received: "
-                              f"decoder_width={self.decoder_width}")
-        # at full width the head hands the tail as many channels as the encoder layer has (256 for relu3_1)
-        channels = int(self.decoder.get_layer(f"decoder_{encoder_layer}").kernel.shape[2])
-        source = build_decoder(channels, 1.0, encoder_layer, name="source_decoder")
-        _load_weights(source, path, f"as a full-width decoder of {encoder_layer}")
-        copied = []
-        for layer in source.layers:
-            if layer.weights and layer.name != "decoder_input_scale":
-                self.decoder.get_layer(layer.name).set_weights(layer.get_weights())
-                copied.append(layer.name)
-        return copied
-
 
 def _load_weights(network, path, what):
     """Load a `.weights.h5` into `network`, or raise one WeightsError line "cannot load ... {what}: reason".
@@ -437,6 +396,7 @@ def _load_weights(network, path, what):
             raise WeightsError(f"cannot load decoder weights from {path} {what}: {first_line}") from None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
 
 def _split_batch(batch):
     """`(content, style)` from a pair, a dict with keys content/style, or either wrapped in a 1-tuple."""

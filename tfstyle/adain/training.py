@@ -121,11 +121,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
             `init_decoder`, "auto" takes that decoder's scale.
         init_decoder: start the decoder from these weights instead of a random initialisation: a shipped name
             (`vgg16_hed`) or a `.weights.h5` file with its `.json` (to fine-tune a decoder on your own images, or
-            to continue a warm-up run under other losses). Its width must match this run's. A decoder of a
-            shallower encoder layer (a relu3_1 decoder for a relu4_1 run) is grown: its convolutions become the
-            new decoder's tail and only the deeper head starts random (`AdaINModel.grow_decoder`); "auto" then
-            measures the feature scale, since the head reads other features. Ignored on resume (the checkpoint
-            holds the decoder).
+            to continue a warm-up run under other losses). Its encoder layer and width must match this run's.
+            Ignored on resume (the checkpoint holds the decoder).
 
     Returns:
         A `TrainingResult`.
@@ -134,7 +131,6 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     import tensorflow as tf
 
     from tfstyle.adain.encoder import AdaINEncoder, measure_feature_scale
-    from tfstyle.adain.decoder import ENCODER_LAYERS
     from tfstyle.adain.model import AdaINModel
     from tfstyle.adain.pretrained import find_decoder
     from tfstyle.data import SkipCounter, evaluation_dataset, two_folder_dataset
@@ -172,17 +168,15 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     jitter = as_jitter(jitter)
     if jitter:  # likewise
         fingerprint.update(jitter=jitter.as_dict())
-    initial_weights = grow_from = None
+    initial_weights = None
     if init_decoder is not None:
         initial_weights, initial_options = find_decoder(init_decoder)
-        fingerprint.update(init_decoder=str(initial_weights))
         initial_layer = initial_options.get("encoder_layer", encoder_layer)
         if initial_layer != encoder_layer:
-            if ENCODER_LAYERS.index(initial_layer) > ENCODER_LAYERS.index(encoder_layer):
-                raise OptionError(f"the initial decoder inverts {initial_layer}, deeper than this run's "
-                                  f"{encoder_layer}: only a shallower decoder can be grown into a deeper one")
-            grow_from = initial_layer
-        elif feature_scale == "auto":
+            raise OptionError(f"the initial decoder inverts {initial_layer}, this run's encoder layer is "
+                              f"{encoder_layer}: they must be the same")
+        fingerprint.update(init_decoder=str(initial_weights))
+        if feature_scale == "auto":
             feature_scale = float(initial_options.get("feature_scale", 1.0))
     checkpoint = RunCheckpoint(workdir / "checkpoints", every=checkpoint_every, keep=2, fingerprint=fingerprint,
                                save_when_done=True)
@@ -217,13 +211,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
         model.optimizer.build(model.trainable_variables)
         if initial_weights is not None and not resume:
-            if grow_from is None:
-                model.load_decoder(initial_weights)
-            else:
-                copied = model.grow_decoder(initial_weights, grow_from)
-                if verbose:
-                    print(f"grew a {encoder_layer} decoder from the {grow_from} decoder {initial_weights}: "
-                          f"{len(copied)} of its convolutions copied, the head starts random", file=sys.stderr)
+            model.load_decoder(initial_weights)
     step_variable = tf.Variable(0, dtype=tf.int64, name="step")
     checkpoint.attach(decoder=model.decoder, optimizer=model.optimizer, step=step_variable)
     history = checkpoint.restore() if resume else None

@@ -29,8 +29,7 @@ def add_parser(subparsers):
                        help="λ of L_c + λ·L_s (default %(default)s)")
     group.add_argument("--init-decoder", metavar="NAME|PATH",
                        help="start from a trained decoder (a shipped name such as vgg16_hed, or a .weights.h5 with "
-                            "its .json) instead of random weights: fine-tune it on your images. A decoder of a "
-                            "shallower --encoder-layer is grown: it becomes the new decoder's tail (full width only)")
+                            "its .json) instead of random weights: fine-tune it on your images")
     group.add_argument("--feature-scale", default="auto", metavar="auto|NUMBER",
                        help="the decoder divides its input features by this: auto (default) measures their std on "
                             "the first content photos; 1 is the paper's decoder (made for a normalised VGG19)")
