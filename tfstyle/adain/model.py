@@ -373,29 +373,22 @@ class AdaINModel(keras.Model):
         Raises:
             WeightsError: the file is missing, unreadable or does not fit this decoder.
         """
-        _load_weights(self.decoder, path, f"into {self.decoder.name} (encoder_layer={self.encoder_layer}, "
-                                          f"decoder_width={self.decoder_width})")
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise WeightsError(f"decoder weights file not found: {path}")
+        # Keras warns once per mismatched layer before it raises; the WeightsError says it in one line instead
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self.decoder.load_weights(path)
+            except Exception as error:  # Keras raises ValueError, KeyError or OSError depending on the mismatch
+                first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+                raise WeightsError(f"cannot load decoder weights from {path} into {self.decoder.name} "
+                                   f"(encoder_layer={self.encoder_layer}, decoder_width={self.decoder_width}): "
+                                   f"{first_line}") from None
+        for warning in caught:  # a load that succeeded keeps its warnings
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         return self
-
-
-def _load_weights(network, path, what):
-    """Load a `.weights.h5` into `network`, or raise one WeightsError line "cannot load ... {what}: reason".
-
-    Keras warns once per mismatched layer before it raises; those warnings are dropped for the one-line error. A
-    load that succeeds keeps its warnings.
-    """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise WeightsError(f"decoder weights file not found: {path}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            network.load_weights(path)
-        except Exception as error:  # Keras raises ValueError, KeyError or OSError depending on the mismatch
-            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
-            raise WeightsError(f"cannot load decoder weights from {path} {what}: {first_line}") from None
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _split_batch(batch):
