@@ -20,6 +20,7 @@ import pytest
 from tfstyle.adain import (AdaIN, AdaINEncoder, AdaINModel, ReflectionPadding2D, build_decoder, decoder_plan,
                            default_style_layers)
 from tfstyle.errors import OptionError, WeightsError
+from tfstyle.ops import total_variation
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TINY = {"backbone": "vgg16", "weights": None, "decoder_width": 0.125}
@@ -299,6 +300,38 @@ def test_compute_losses_adds_the_pixel_reconstruction_term():
         tiny_model(reconstruction_weight=float("nan"))
     assert str(info.value) == "reconstruction_weight must be a finite number >= 0; Received: reconstruction_weight=nan"
 
+
+
+def test_compute_losses_adds_the_total_variation_term_on_the_stylized_output():
+    model = tiny_model(encoder_layer="block2_conv1", tv_weight=0.75)
+    content, style = random_images(2, seed=1), random_images(2, seed=2)
+    losses = {name: float(value) for name, value in model.compute_losses((content, style)).items()}
+    output = np.asarray(model((content, style)), np.float64)  # g(t), unclipped
+    dx, dy = np.diff(output, axis=2), np.diff(output, axis=1)
+    expected = np.mean(np.mean(dx ** 2, axis=(1, 2, 3)) + np.mean(dy ** 2, axis=(1, 2, 3)))
+    np.testing.assert_allclose(losses["total_variation"], expected, rtol=1e-4)
+    np.testing.assert_allclose(losses["total"], losses["content"] + 10.0 * losses["style"] + 0.75 * expected,
+                               rtol=1e-4)
+    assert [metric.name for metric in model.metrics] == ["loss", "content_loss", "style_loss", "total_variation_loss"]
+    config = model.get_config()
+    assert config["tv_weight"] == 0.75 and AdaINModel.from_config(config).tv_weight == 0.75
+    assert "tv_weight" not in tiny_model(encoder_layer="block2_conv1").get_config()  # plain configs unchanged
+    assert "total_variation" not in tiny_model(encoder_layer="block2_conv1").compute_losses((content, style))
+    with pytest.raises(OptionError) as info:
+        tiny_model(tv_weight=-1.0)
+    assert str(info.value) == "tv_weight must be a finite number >= 0; Received: tv_weight=-1.0"
+
+
+def test_the_total_variation_term_smooths_a_training_step():
+    """One step with a large λ_tv lowers the output's total variation more than the same step without it."""
+    content, style = random_images(2, seed=1), random_images(2, seed=2)
+    variations = {}
+    for tv_weight in (0.0, 1e3):
+        model = tiny_model(encoder_layer="block2_conv1", style_weight=0.0, tv_weight=tv_weight)
+        model.compile(optimizer=keras.optimizers.SGD(1e-3))
+        model.train_step((content, style))
+        variations[tv_weight] = float(np.mean(total_variation(model((content, style)))))
+    assert variations[1e3] < 0.5 * variations[0.0]
 
 def test_stylize_alpha(model4):
     model = model4

@@ -92,6 +92,16 @@ def test_reconstruction_term_is_logged_exported_and_part_of_the_fingerprint(fold
         train_adain(content, style, tmp_path / "other", steps=1, reconstruction_weight=-1.0, **TINY)
 
 
+
+def test_tv_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_path):
+    content, style = folders
+    result = train_adain(content, style, tmp_path / "run", steps=2, tv_weight=5.0, **TINY)
+    assert result.reason == "done" and all(np.isfinite(result.history["total_variation_loss"]))
+    assert "train/total_variation_loss" in read_scalars(tmp_path / "run" / "logs")
+    assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["tv_weight"] == 5.0
+    with pytest.raises(OptionError, match="tv_weight"):
+        train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+
 def test_jitter_changes_the_run_is_exported_and_part_of_the_fingerprint(folders, tmp_path, capsys):
     content, style = folders
     plain = train_adain(content, style, tmp_path / "plain", steps=2, **TINY)
@@ -154,7 +164,8 @@ def test_bad_options(folders, tmp_path):
     with pytest.raises(OptionError, match="nothing to resume"):
         train_adain(content, style, tmp_path / "run", steps=2, resume=True, **TINY)
     for name, value in (("learning_rate", -1e-4), ("lr_decay", float("nan")), ("style_weight", -1.0),
-                        ("structure_weight", float("inf")), ("reconstruction_weight", True)):
+                        ("structure_weight", float("inf")), ("reconstruction_weight", True),
+                        ("tv_weight", -0.5)):
         with pytest.raises(OptionError, match=f"{name} must be a finite number >= 0; Received: {name}="):
             train_adain(content, style, tmp_path / name, steps=1, **dict(TINY, **{name: value}))
         assert not (tmp_path / name).exists()  # refused before anything is written
@@ -175,6 +186,14 @@ def test_cli_trains_refuses_to_overwrite_and_resumes(folders, tmp_path, capsys):
     assert "resumed at step 2" in capsys.readouterr().out
     assert main([*common, "--steps", "4", "--resume", "--style-weight", "3"]) == 2
     assert "made with style_weight=10.0, this run has style_weight=3.0" in capsys.readouterr().err
+    regularised = [*common[:5], "-o", str(tmp_path / "tv"), *common[7:], "--steps", "1"]
+    assert main([*regularised, "--tv-weight", "2", "--reconstruction-weight", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "reconstruction_loss" in out and "total_variation_loss" in out
+    assert json.loads((tmp_path / "tv" / DECODER_CONFIG).read_text())["tv_weight"] == 2.0
+    with pytest.raises(SystemExit) as info:  # argparse refuses it: one line, exit 2
+        main([*regularised, "--tv-weight", "-1"])
+    assert info.value.code == 2 and "--tv-weight" in capsys.readouterr().err
     other_layer = ["train-adain", "--content-dir", str(content), "--style-dir", str(style), "-o", str(tmp_path / "v"),
                    "--backbone", "vgg16_hed", "--encoder-layer", "block1_conv1", "--init-decoder",
                    str(tmp_path / "w" / DECODER_FILE), "--steps", "1", "--no-progress"]

@@ -18,6 +18,7 @@ from tfstyle.errors import OptionError, WeightsError, check_non_negative
 from tfstyle.losses.structure import get_structure, require_structure, structure_loss
 from tfstyle.losses.style import mean_std_style_loss
 from tfstyle.ops.moments import mean_std
+from tfstyle.ops.variation import total_variation
 
 logger = logging.getLogger("tfstyle")
 
@@ -36,7 +37,8 @@ class AdaINModel(keras.Model):
         L_s = Σ_{l ∈ style_layers} MSE(μ(φ_l(g(t))), μ(φ_l(s))) + MSE(σ(φ_l(g(t))), σ(φ_l(s)))
         L_d = MSE(D(g(t)), D(c))                      (only with a structure network D)
         L_r = MSE(g(f(c)), c)                         (only with λ_r > 0; pixels in [0, 1])
-        L   = L_c + λ·L_s + λ_d·L_d + λ_r·L_r
+        L_tv = TV(g(t))                               (only with λ_tv > 0; pixels in [0, 1])
+        L   = L_c + λ·L_s + λ_d·L_d + λ_r·L_r + λ_tv·L_tv
 
     Each MSE is the mean of the squared differences over all its elements, batch included (for L_c over B·h·w·C
     values; for a μ or σ term over B·C values), with μ, σ per sample and channel over H, W (biased variance,
@@ -58,10 +60,17 @@ class AdaINModel(keras.Model):
     reconstruction PSNR 8 dB after 2,800 steps); the pixel term anchors it to clean images at CPU-sized budgets.
     It costs one more decoder pass per step and also sharpens α < 1 in `stylize`, whose α = 0 end is g(f(c)).
 
+    Total-variation term (also a deviation from the paper, off by default): with `tv_weight` λ_tv > 0 the
+    stylized output is penalised by its total variation, `tfstyle.ops.total_variation` (the mean squared
+    difference of horizontal plus of vertical neighbours, per image, then the batch mean), as in the feed-forward
+    networks of Johnson et al. (2016). It works against the pixel-periodic grid a decoder can paint to match
+    deep-layer statistics through VGG's strided pooling, which neither the feature losses nor L_r (on g(f(c)), not
+    on the stylized output) penalise; it also smooths real brushwork, so keep λ_tv small.
+
     `call` returns the decoder output unclipped (it can leave [0, 1]; training uses it as it is); `stylize` is the
     inference helper with the content–style trade-off α and clipping. `fit` logs `loss` (the total L),
-    `content_loss` (L_c), `style_loss` (L_s, unweighted) and, with a structure network, `structure_loss` (L_d,
-    unweighted). Batches are `(content, style)` pairs or dicts with keys `content` and `style`, RGB in [0, 1],
+    `content_loss` (L_c), `style_loss` (L_s, unweighted) and, when their terms are on, `structure_loss` (L_d),
+    `reconstruction_loss` (L_r) and `total_variation_loss` (L_tv), each unweighted. Batches are `(content, style)` pairs or dicts with keys `content` and `style`, RGB in [0, 1],
     shape (B, H, W, 3) (a style batch of 1 is broadcast).
 
     Saving: a `.keras` file (`model.save`) stores the config and every variable (decoder and frozen encoder, and
@@ -87,6 +96,7 @@ class AdaINModel(keras.Model):
             a `StructureNetwork`), or None (plain AdaIN).
         structure_weight: λ_d (needs `structure` when > 0).
         reconstruction_weight: λ_r of the pixel reconstruction term (0: off, as in the paper).
+        tv_weight: λ_tv of the total-variation term on the stylized output (0: off, as in the paper).
         feature_scale: the decoder divides its input features by this number (see `build_decoder`'s
             `input_scale`); `train_adain` measures it (the std of the content images' encoder features). 1 keeps
             the paper's decoder.
@@ -108,7 +118,7 @@ class AdaINModel(keras.Model):
 
     def __init__(self, backbone="vgg19", weights=DEFAULT_WEIGHTS, encoder_layer="block4_conv1", style_layers=None,
                  style_weight=10.0, decoder_width=1.0, epsilon=1e-5, structure=None, structure_weight=0.0,
-                 reconstruction_weight=0.0, feature_scale=1.0, **kwargs):
+                 reconstruction_weight=0.0, feature_scale=1.0, tv_weight=0.0, **kwargs):
         kwargs.setdefault("name", "adain_model")
         super().__init__(**kwargs)
         if not isinstance(backbone, str):
@@ -122,6 +132,7 @@ class AdaINModel(keras.Model):
         self._structure = get_structure(structure)
         self.structure_weight = self._check_structure_weight(structure_weight)
         self.reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)
+        self.tv_weight = check_non_negative("tv_weight", tv_weight)
         self.backbone = backbone
         self.weights_option = weights
         self._extractor = AdaINEncoder(backbone, encoder_layer, style_layers, weights=weights)
@@ -136,7 +147,8 @@ class AdaINModel(keras.Model):
                                      input_scale=self.feature_scale)
         self.adain = AdaIN(self.epsilon, name="adain")
         names = ("loss", "content_loss", "style_loss") + (("structure_loss",) if self._structure is not None else ()) \
-            + (("reconstruction_loss",) if self.reconstruction_weight > 0 else ())
+            + (("reconstruction_loss",) if self.reconstruction_weight > 0 else ()) \
+            + (("total_variation_loss",) if self.tv_weight > 0 else ())
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
@@ -219,7 +231,7 @@ class AdaINModel(keras.Model):
             Dict of scalars: `content` (L_c), `style` (L_s), `total` (L_c + λ·L_s + λ_d·L_d) and `style/<layer>`
             for each style layer (μ and σ terms of that layer); with a structure network also `structure` (L_d,
             unweighted; added to the total only when λ_d > 0); with λ_r > 0 also `reconstruction` (L_r,
-            unweighted).
+            unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted).
         """
         content, style = _split_batch(batch)
         style_features = self.encode(style)
@@ -247,6 +259,9 @@ class AdaINModel(keras.Model):
             reconstruction = self.decode(content_features, training=training)
             losses["reconstruction"] = ops.mean(ops.square(reconstruction - content))
             losses["total"] = losses["total"] + self.reconstruction_weight * losses["reconstruction"]
+        if self.tv_weight > 0:
+            losses["total_variation"] = ops.mean(total_variation(output))
+            losses["total"] = losses["total"] + self.tv_weight * losses["total_variation"]
         return losses
 
     def compile(self, optimizer="adam", style_weight=None, structure_weight=None, **kwargs):
@@ -282,6 +297,8 @@ class AdaINModel(keras.Model):
             self._trackers["structure_loss"].update_state(losses["structure"])
         if "reconstruction_loss" in self._trackers:
             self._trackers["reconstruction_loss"].update_state(losses["reconstruction"])
+        if "total_variation_loss" in self._trackers:
+            self._trackers["total_variation_loss"].update_state(losses["total_variation"])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
@@ -326,6 +343,8 @@ class AdaINModel(keras.Model):
         }
         if self.reconstruction_weight > 0:  # plain models keep their earlier config
             config["reconstruction_weight"] = self.reconstruction_weight
+        if self.tv_weight > 0:
+            config["tv_weight"] = self.tv_weight
         if self.feature_scale != 1:
             config["feature_scale"] = self.feature_scale
         # Only a model with a structure network has these keys: plain models keep their earlier config.

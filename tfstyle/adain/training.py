@@ -79,7 +79,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                 crop_size=256, resize_to=512, jitter=None, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=500,
                 log_every=10, images_every=200, logdir="default", resume=False, seed=0, cache=True, strategy=None,
                 progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0,
-                reconstruction_weight=0.0, feature_scale="auto", init_decoder=None):
+                reconstruction_weight=0.0, tv_weight=0.0, feature_scale="auto", init_decoder=None):
     """Train (or continue training) an AdaIN decoder.
 
     Args:
@@ -115,6 +115,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
             training on it.
         reconstruction_weight: λ_r of the pixel reconstruction term MSE(g(f(c)), c) (see `AdaINModel`; a
             deviation from the paper, 0 by default).
+        tv_weight: λ_tv of the total-variation term on the stylized output (see `AdaINModel`; a deviation from
+            the paper, 0 by default).
         feature_scale: the decoder's input scale (see `AdaINModel`): `"auto"` (default) measures the std of the
             encoder features of the preview content images (the first images of `content_dir`, centre crops) once
             and keeps it for the run and in `decoder.json`; a number sets it; 1.0 is the paper's decoder. With
@@ -158,6 +160,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     if structure is not None:  # runs without it keep the fingerprint of earlier versions, so they still resume
         fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
     reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)
+    tv_weight = check_non_negative("tv_weight", tv_weight)
     if feature_scale != "auto" and (isinstance(feature_scale, bool) or not isinstance(feature_scale, (int, float))
                                     or not 0 < feature_scale < math.inf):
         raise OptionError(f"feature_scale must be 'auto' or a positive number; Received: feature_scale={feature_scale!r}")
@@ -165,6 +168,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(feature_scale=feature_scale)
     if reconstruction_weight > 0:  # likewise: only runs with the term have it in their fingerprint
         fingerprint.update(reconstruction_weight=float(reconstruction_weight))
+    if tv_weight > 0:  # likewise
+        fingerprint.update(tv_weight=float(tv_weight))
     jitter = as_jitter(jitter)
     if jitter:  # likewise
         fingerprint.update(jitter=jitter.as_dict())
@@ -206,7 +211,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
     with strategy.scope():
         model = AdaINModel(backbone, weights=weights, encoder_layer=encoder_layer, style_weight=style_weight,
                            decoder_width=decoder_width, structure=structure, structure_weight=structure_weight,
-                           reconstruction_weight=reconstruction_weight, feature_scale=feature_scale)
+                           reconstruction_weight=reconstruction_weight, tv_weight=tv_weight,
+                           feature_scale=feature_scale)
         schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
         model.optimizer.build(model.trainable_variables)
@@ -294,6 +300,8 @@ def _save(checkpoint, step_variable, step, history, *, model, workdir, jitter):
                         structure_is_proxy=bool(model.structure.is_proxy), structure_weight=model.structure_weight)
     if model.reconstruction_weight > 0:
         metadata.update(reconstruction_weight=model.reconstruction_weight)
+    if model.tv_weight > 0:
+        metadata.update(tv_weight=model.tv_weight)
     if jitter:  # for the record, like the structure term
         metadata.update(jitter=jitter.as_dict())
     path, _ = export_decoder(model, workdir / DECODER_FILE, **metadata)

@@ -37,6 +37,9 @@ def add_parser(subparsers):
                        help="λ_r of a pixel reconstruction term MSE(g(f(c)), c) (not in the paper; as in WCT "
                             "decoders): keeps a decoder trained for few steps free of high-frequency noise "
                             "(default 0)")
+    group.add_argument("--tv-weight", type=parsing.non_negative_float, default=0.0, metavar="WEIGHT",
+                       help="λ_tv of a total-variation term on the stylized output (not in the paper): works "
+                            "against a fine checkerboard grid in the output, and smooths brushwork too (default 0)")
     parsing.add_structure_arguments(parser, "structure (depth-aware AdaIN, Wu & Song 2020)",
                                     weight_help="required with --structure; 0 only logs structure_loss")
     group = parser.add_argument_group("training")
@@ -88,9 +91,9 @@ def run(args):
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
         cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
         structure_weight=args.structure_weight or 0.0, reconstruction_weight=args.reconstruction_weight,
-        feature_scale=_feature_scale(args.feature_scale), init_decoder=args.init_decoder)
+        tv_weight=args.tv_weight, feature_scale=_feature_scale(args.feature_scale), init_decoder=args.init_decoder)
     history = result.history
-    keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss")
+    keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss", "total_variation_loss")
     last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in keys if history.get(key))
     per_step = result.seconds / max(1, result.steps - result.resumed_from)
     if result.reason == "diverged":
