@@ -228,7 +228,7 @@ class AdaINModel(keras.Model):
             training: passed to the decoder.
 
         Returns:
-            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L_c + λ·L_s + λ_d·L_d) and `style/<layer>`
+            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L, the weighted sum of the terms that are on) and `style/<layer>`
             for each style layer (μ and σ terms of that layer); with a structure network also `structure` (L_d,
             unweighted; added to the total only when λ_d > 0); with λ_r > 0 also `reconstruction` (L_r,
             unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted).
