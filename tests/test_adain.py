@@ -301,7 +301,6 @@ def test_compute_losses_adds_the_pixel_reconstruction_term():
     assert str(info.value) == "reconstruction_weight must be a finite number >= 0; Received: reconstruction_weight=nan"
 
 
-
 def test_compute_losses_adds_the_total_variation_term_on_the_stylized_output():
     model = tiny_model(encoder_layer="block2_conv1", tv_weight=0.75)
     content, style = random_images(2, seed=1), random_images(2, seed=2)
@@ -332,6 +331,7 @@ def test_the_total_variation_term_smooths_a_training_step():
         model.train_step((content, style))
         variations[tv_weight] = float(np.mean(total_variation(model((content, style)))))
     assert variations[1e3] < 0.5 * variations[0.0]
+
 
 def test_stylize_alpha(model4):
     model = model4

@@ -92,7 +92,6 @@ def test_reconstruction_term_is_logged_exported_and_part_of_the_fingerprint(fold
         train_adain(content, style, tmp_path / "other", steps=1, reconstruction_weight=-1.0, **TINY)
 
 
-
 def test_tv_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_path):
     content, style = folders
     result = train_adain(content, style, tmp_path / "run", steps=2, tv_weight=5.0, **TINY)
@@ -101,6 +100,7 @@ def test_tv_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_pat
     assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["tv_weight"] == 5.0
     with pytest.raises(OptionError, match="tv_weight"):
         train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+
 
 def test_jitter_changes_the_run_is_exported_and_part_of_the_fingerprint(folders, tmp_path, capsys):
     content, style = folders

@@ -23,6 +23,9 @@ from tfstyle.ops.variation import total_variation
 logger = logging.getLogger("tfstyle")
 
 WEIGHTS_SUFFIX = ".weights.h5"
+# the key in `compute_losses`' dict of each metric `fit` logs
+_LOSS_OF_METRIC = {"loss": "total", "content_loss": "content", "style_loss": "style", "structure_loss": "structure",
+                   "reconstruction_loss": "reconstruction", "total_variation_loss": "total_variation"}
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -70,8 +73,9 @@ class AdaINModel(keras.Model):
     `call` returns the decoder output unclipped (it can leave [0, 1]; training uses it as it is); `stylize` is the
     inference helper with the content–style trade-off α and clipping. `fit` logs `loss` (the total L),
     `content_loss` (L_c), `style_loss` (L_s, unweighted) and, when their terms are on, `structure_loss` (L_d),
-    `reconstruction_loss` (L_r) and `total_variation_loss` (L_tv), each unweighted. Batches are `(content, style)` pairs or dicts with keys `content` and `style`, RGB in [0, 1],
-    shape (B, H, W, 3) (a style batch of 1 is broadcast).
+    `reconstruction_loss` (L_r) and `total_variation_loss` (L_tv), each unweighted. Batches are `(content, style)`
+    pairs or dicts with keys `content` and `style`, RGB in [0, 1], shape (B, H, W, 3) (a style batch of 1 is
+    broadcast).
 
     Saving: a `.keras` file (`model.save`) stores the config and every variable (decoder and frozen encoder, and
     the optimizer state when compiled); loading it rebuilds the encoder from the config (so `weights` must be
@@ -228,10 +232,10 @@ class AdaINModel(keras.Model):
             training: passed to the decoder.
 
         Returns:
-            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L, the weighted sum of the terms that are on) and `style/<layer>`
-            for each style layer (μ and σ terms of that layer); with a structure network also `structure` (L_d,
-            unweighted; added to the total only when λ_d > 0); with λ_r > 0 also `reconstruction` (L_r,
-            unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted).
+            Dict of scalars: `content` (L_c), `style` (L_s), `total` (L, the weighted sum of the terms that are on)
+            and `style/<layer>` for each style layer (μ and σ terms of that layer); with a structure network also
+            `structure` (L_d, unweighted; added to the total only when λ_d > 0); with λ_r > 0 also
+            `reconstruction` (L_r, unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted).
         """
         content, style = _split_batch(batch)
         style_features = self.encode(style)
@@ -290,15 +294,8 @@ class AdaINModel(keras.Model):
         return list(self._trackers.values())
 
     def _record(self, losses):
-        self._trackers["loss"].update_state(losses["total"])
-        self._trackers["content_loss"].update_state(losses["content"])
-        self._trackers["style_loss"].update_state(losses["style"])
-        if "structure_loss" in self._trackers:
-            self._trackers["structure_loss"].update_state(losses["structure"])
-        if "reconstruction_loss" in self._trackers:
-            self._trackers["reconstruction_loss"].update_state(losses["reconstruction"])
-        if "total_variation_loss" in self._trackers:
-            self._trackers["total_variation_loss"].update_state(losses["total_variation"])
+        for name, tracker in self._trackers.items():
+            tracker.update_state(losses[_LOSS_OF_METRIC[name]])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
