@@ -333,6 +333,62 @@ def test_the_total_variation_term_smooths_a_training_step():
     assert variations[1e3] < 0.5 * variations[0.0]
 
 
+
+def shallow_content_distance(model, content, style, layer):
+    """MSE between the output's features at `layer` and that layer's AdaIN target, in NumPy."""
+    features = {name: np.asarray(model.encode(images)[layer], np.float64) for name, images in
+                (("content", content), ("style", style), ("output", model((content, style))))}
+    return np.mean((features["output"] - np_adain(features["content"], features["style"])) ** 2)
+
+
+def test_compute_losses_adds_the_shallow_content_term_one_block_above_the_encoder():
+    model = tiny_model(encoder_layer="block3_conv1", shallow_content_weight=0.5)
+    assert model.shallow_content_layer == "block2_conv1"
+    content, style = random_images(2, seed=1), random_images(2, seed=2)
+    losses = {name: float(value) for name, value in model.compute_losses((content, style)).items()}
+    expected = shallow_content_distance(model, content, style, "block2_conv1")
+    assert expected > 0
+    np.testing.assert_allclose(losses["shallow_content"], expected, rtol=1e-4)
+    np.testing.assert_allclose(losses["total"], losses["content"] + 10.0 * losses["style"] + 0.5 * expected,
+                               rtol=1e-4)
+    assert [metric.name for metric in model.metrics] == ["loss", "content_loss", "style_loss", "shallow_content_loss"]
+    config = model.get_config()
+    assert config["shallow_content_weight"] == 0.5
+    assert AdaINModel.from_config(config).shallow_content_weight == 0.5
+    plain = tiny_model(encoder_layer="block3_conv1")
+    assert "shallow_content_weight" not in plain.get_config()  # plain configs unchanged
+    assert "shallow_content" not in plain.compute_losses((content, style))
+
+
+def test_the_shallow_content_term_is_refused_where_it_has_no_layer():
+    with pytest.raises(OptionError) as info:
+        tiny_model(encoder_layer="block1_conv1", shallow_content_weight=1.0)
+    assert str(info.value) == ("the shallow content term needs an encoder layer below block1_conv1; Received: "
+                               "encoder_layer='block1_conv1', shallow_content_weight=1.0")
+    with pytest.raises(OptionError) as info:
+        tiny_model(encoder_layer="block3_conv1", style_layers=["block1_conv1", "block3_conv1"],
+                   shallow_content_weight=1.0)
+    assert str(info.value) == ("the shallow content term reads block2_conv1: add it to style_layers; Received: "
+                               "style_layers=['block1_conv1', 'block3_conv1']")
+    with pytest.raises(OptionError) as info:
+        tiny_model(shallow_content_weight=-1.0)
+    assert str(info.value) == ("shallow_content_weight must be a finite number >= 0; "
+                               "Received: shallow_content_weight=-1.0")
+    assert tiny_model(encoder_layer="block1_conv1").shallow_content_layer is None  # allowed while off
+
+
+def test_the_shallow_content_term_pulls_a_training_step_towards_its_target():
+    """One step with a large λ_c' brings the output nearer the shallow AdaIN target than the same step without."""
+    content, style = random_images(2, seed=1), random_images(2, seed=2)
+    distances = {}
+    for weight in (0.0, 1e2):
+        model = tiny_model(encoder_layer="block3_conv1", style_weight=0.0, shallow_content_weight=weight)
+        before = shallow_content_distance(model, content, style, "block2_conv1")
+        model.compile(optimizer=keras.optimizers.SGD(1e-7))  # small: the random VGG's gradients are large
+        model.train_step((content, style))
+        distances[weight] = shallow_content_distance(model, content, style, "block2_conv1") / before
+    assert distances[1e2] < 0.8 * distances[0.0]
+
 def test_stylize_alpha(model4):
     model = model4
     content, style = random_images(1, seed=1), random_images(1, seed=2)

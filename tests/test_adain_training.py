@@ -102,6 +102,20 @@ def test_tv_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_pat
         train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
 
 
+
+def test_shallow_content_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_path):
+    content, style = folders
+    result = train_adain(content, style, tmp_path / "run", steps=2, shallow_content_weight=0.5, **TINY)
+    assert result.reason == "done" and all(np.isfinite(result.history["shallow_content_loss"]))
+    assert "train/shallow_content_loss" in read_scalars(tmp_path / "run" / "logs")
+    assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["shallow_content_weight"] == 0.5
+    with pytest.raises(OptionError, match="shallow_content_weight"):
+        train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
+    with pytest.raises(OptionError, match="the shallow content term needs an encoder layer below block1_conv1"):
+        train_adain(content, style, tmp_path / "relu1", steps=1, shallow_content_weight=1.0,
+                    **dict(TINY, encoder_layer="block1_conv1"))
+    assert not (tmp_path / "relu1" / "checkpoints").exists()
+
 def test_jitter_changes_the_run_is_exported_and_part_of_the_fingerprint(folders, tmp_path, capsys):
     content, style = folders
     plain = train_adain(content, style, tmp_path / "plain", steps=2, **TINY)
@@ -165,7 +179,7 @@ def test_bad_options(folders, tmp_path):
         train_adain(content, style, tmp_path / "run", steps=2, resume=True, **TINY)
     for name, value in (("learning_rate", -1e-4), ("lr_decay", float("nan")), ("style_weight", -1.0),
                         ("structure_weight", float("inf")), ("reconstruction_weight", True),
-                        ("tv_weight", -0.5)):
+                        ("tv_weight", -0.5), ("shallow_content_weight", -2.0)):
         with pytest.raises(OptionError, match=f"{name} must be a finite number >= 0; Received: {name}="):
             train_adain(content, style, tmp_path / name, steps=1, **dict(TINY, **{name: value}))
         assert not (tmp_path / name).exists()  # refused before anything is written
@@ -187,13 +201,16 @@ def test_cli_trains_refuses_to_overwrite_and_resumes(folders, tmp_path, capsys):
     assert main([*common, "--steps", "4", "--resume", "--style-weight", "3"]) == 2
     assert "made with style_weight=10.0, this run has style_weight=3.0" in capsys.readouterr().err
     regularised = [*common[:5], "-o", str(tmp_path / "tv"), *common[7:], "--steps", "1"]
-    assert main([*regularised, "--tv-weight", "2", "--reconstruction-weight", "10"]) == 0
+    assert main([*regularised, "--tv-weight", "2", "--reconstruction-weight", "10",
+                 "--shallow-content-weight", "0.5"]) == 0
     out = capsys.readouterr().out
-    assert "reconstruction_loss" in out and "total_variation_loss" in out
-    assert json.loads((tmp_path / "tv" / DECODER_CONFIG).read_text())["tv_weight"] == 2.0
-    with pytest.raises(SystemExit) as info:  # argparse refuses it: one line, exit 2
-        main([*regularised, "--tv-weight", "-1"])
-    assert info.value.code == 2 and "--tv-weight" in capsys.readouterr().err
+    assert all(f"{key} " in out for key in ("reconstruction_loss", "total_variation_loss", "shallow_content_loss"))
+    exported = json.loads((tmp_path / "tv" / DECODER_CONFIG).read_text())
+    assert exported["tv_weight"] == 2.0 and exported["shallow_content_weight"] == 0.5
+    for flag in ("--tv-weight", "--shallow-content-weight"):
+        with pytest.raises(SystemExit) as info:  # argparse refuses it: one line, exit 2
+            main([*regularised, flag, "-1"])
+        assert info.value.code == 2 and flag in capsys.readouterr().err
     other_layer = ["train-adain", "--content-dir", str(content), "--style-dir", str(style), "-o", str(tmp_path / "v"),
                    "--backbone", "vgg16_hed", "--encoder-layer", "block1_conv1", "--init-decoder",
                    str(tmp_path / "w" / DECODER_FILE), "--steps", "1", "--no-progress"]

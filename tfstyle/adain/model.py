@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfstyle.adain.decoder import build_decoder
+from tfstyle.adain.decoder import ENCODER_LAYERS, build_decoder
 from tfstyle.adain.encoder import AdaINEncoder
 from tfstyle.adain.layers import AdaIN
 from tfstyle.backbones.build import DEFAULT_WEIGHTS, resolve_backbone
@@ -25,7 +25,8 @@ logger = logging.getLogger("tfstyle")
 WEIGHTS_SUFFIX = ".weights.h5"
 # the key in `compute_losses`' dict of each metric `fit` logs
 _LOSS_OF_METRIC = {"loss": "total", "content_loss": "content", "style_loss": "style", "structure_loss": "structure",
-                   "reconstruction_loss": "reconstruction", "total_variation_loss": "total_variation"}
+                   "reconstruction_loss": "reconstruction", "total_variation_loss": "total_variation",
+                   "shallow_content_loss": "shallow_content"}
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -41,7 +42,8 @@ class AdaINModel(keras.Model):
         L_d = MSE(D(g(t)), D(c))                      (only with a structure network D)
         L_r = MSE(g(f(c)), c)                         (only with λ_r > 0; pixels in [0, 1])
         L_tv = TV(g(t))                               (only with λ_tv > 0; pixels in [0, 1])
-        L   = L_c + λ·L_s + λ_d·L_d + λ_r·L_r + λ_tv·L_tv
+        L_c' = MSE(φ_l'(g(t)), AdaIN(φ_l'(c), φ_l'(s)))   (only with λ_c' > 0; l' one block above the encoder)
+        L   = L_c + λ·L_s + λ_d·L_d + λ_r·L_r + λ_tv·L_tv + λ_c'·L_c'
 
     Each MSE is the mean of the squared differences over all its elements, batch included (for L_c over B·h·w·C
     values; for a μ or σ term over B·C values), with μ, σ per sample and channel over H, W (biased variance,
@@ -70,10 +72,20 @@ class AdaINModel(keras.Model):
     deep-layer statistics through VGG's strided pooling, which neither the feature losses nor L_r (on g(f(c)), not
     on the stylized output) penalise; it also smooths real brushwork, so keep λ_tv small.
 
+    Shallow content term (a deviation from the paper, off by default): with `shallow_content_weight` λ_c' > 0 the
+    output's features at the layer l' one block shallower than the encoder layer (`shallow_content_layer`:
+    relu3_1 for relu4_1) are also pulled towards the AdaIN target of that layer, AdaIN(φ_l'(c), φ_l'(s)), the
+    target a relu3_1 decoder is trained on. L_c is read where the features are 8× smaller than the image, so a
+    decoder trained for a few thousand steps keeps the statistics but loses the layout (houses become blobs, in
+    tfstyle/weights/README.md); l' holds the layout at twice the resolution. The target has the style's μ and σ at
+    l' by construction, so the term does not pull against L_s there, as a plain content loss φ_l'(c) would. It
+    needs l' among `style_layers` (the default) and costs nothing extra: every feature it reads is already computed.
+
     `call` returns the decoder output unclipped (it can leave [0, 1]; training uses it as it is); `stylize` is the
     inference helper with the content–style trade-off α and clipping. `fit` logs `loss` (the total L),
     `content_loss` (L_c), `style_loss` (L_s, unweighted) and, when their terms are on, `structure_loss` (L_d),
-    `reconstruction_loss` (L_r) and `total_variation_loss` (L_tv), each unweighted. Batches are `(content, style)`
+    `reconstruction_loss` (L_r), `total_variation_loss` (L_tv) and `shallow_content_loss` (L_c'), each
+    unweighted. Batches are `(content, style)`
     pairs or dicts with keys `content` and `style`, RGB in [0, 1], shape (B, H, W, 3) (a style batch of 1 is
     broadcast).
 
@@ -101,6 +113,7 @@ class AdaINModel(keras.Model):
         structure_weight: λ_d (needs `structure` when > 0).
         reconstruction_weight: λ_r of the pixel reconstruction term (0: off, as in the paper).
         tv_weight: λ_tv of the total-variation term on the stylized output (0: off, as in the paper).
+        shallow_content_weight: λ_c' of the shallow content term (0: off, as in the paper).
         feature_scale: the decoder divides its input features by this number (see `build_decoder`'s
             `input_scale`); `train_adain` measures it (the std of the content images' encoder features). 1 keeps
             the paper's decoder.
@@ -122,7 +135,7 @@ class AdaINModel(keras.Model):
 
     def __init__(self, backbone="vgg19", weights=DEFAULT_WEIGHTS, encoder_layer="block4_conv1", style_layers=None,
                  style_weight=10.0, decoder_width=1.0, epsilon=1e-5, structure=None, structure_weight=0.0,
-                 reconstruction_weight=0.0, feature_scale=1.0, tv_weight=0.0, **kwargs):
+                 reconstruction_weight=0.0, feature_scale=1.0, tv_weight=0.0, shallow_content_weight=0.0, **kwargs):
         kwargs.setdefault("name", "adain_model")
         super().__init__(**kwargs)
         if not isinstance(backbone, str):
@@ -142,6 +155,7 @@ class AdaINModel(keras.Model):
         self._extractor = AdaINEncoder(backbone, encoder_layer, style_layers, weights=weights)
         self.encoder_layer = encoder_layer
         self.style_layers = self._extractor.style_layers
+        self.shallow_content_weight = self._check_shallow_content_weight(shallow_content_weight)
         self.decoder_width = decoder_width
         # Tracked as a sub-model: its (frozen) variables are saved with the model.
         self.encoder = self._extractor.model
@@ -152,7 +166,8 @@ class AdaINModel(keras.Model):
         self.adain = AdaIN(self.epsilon, name="adain")
         names = ("loss", "content_loss", "style_loss") + (("structure_loss",) if self._structure is not None else ()) \
             + (("reconstruction_loss",) if self.reconstruction_weight > 0 else ()) \
-            + (("total_variation_loss",) if self.tv_weight > 0 else ())
+            + (("total_variation_loss",) if self.tv_weight > 0 else ()) \
+            + (("shallow_content_loss",) if self.shallow_content_weight > 0 else ())
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
@@ -162,6 +177,12 @@ class AdaINModel(keras.Model):
     def structure(self):
         """The structure network D of the structure term (a `StructureNetwork`), or None."""
         return self._structure
+
+    @property
+    def shallow_content_layer(self):
+        """The layer l' of the shallow content term: one block shallower than the encoder layer (None for relu1_1)."""
+        index = ENCODER_LAYERS.index(self.encoder_layer)
+        return ENCODER_LAYERS[index - 1] if index > 0 else None
 
     @property
     def extractor(self):
@@ -235,11 +256,13 @@ class AdaINModel(keras.Model):
             Dict of scalars: `content` (L_c), `style` (L_s), `total` (L, the weighted sum of the terms that are on)
             and `style/<layer>` for each style layer (μ and σ terms of that layer); with a structure network also
             `structure` (L_d, unweighted; added to the total only when λ_d > 0); with λ_r > 0 also
-            `reconstruction` (L_r, unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted).
+            `reconstruction` (L_r, unweighted); with λ_tv > 0 also `total_variation` (L_tv, unweighted); with
+            λ_c' > 0 also `shallow_content` (L_c', unweighted).
         """
         content, style = _split_batch(batch)
         style_features = self.encode(style)
-        content_features = ops.stop_gradient(self.encode(content)[self.encoder_layer])
+        all_content_features = self.encode(content)
+        content_features = ops.stop_gradient(all_content_features[self.encoder_layer])
         # t depends on frozen networks only: no gradient path to the decoder.
         t = ops.stop_gradient(self.adain([content_features, style_features[self.encoder_layer]]))
         output = self.decode(t, training=training)
@@ -266,6 +289,11 @@ class AdaINModel(keras.Model):
         if self.tv_weight > 0:
             losses["total_variation"] = ops.mean(total_variation(output))
             losses["total"] = losses["total"] + self.tv_weight * losses["total_variation"]
+        if self.shallow_content_weight > 0:
+            layer = self.shallow_content_layer
+            target = ops.stop_gradient(self.adain([all_content_features[layer], style_features[layer]]))
+            losses["shallow_content"] = ops.mean(ops.square(output_features[layer] - target))
+            losses["total"] = losses["total"] + self.shallow_content_weight * losses["shallow_content"]
         return losses
 
     def compile(self, optimizer="adam", style_weight=None, structure_weight=None, **kwargs):
@@ -342,6 +370,8 @@ class AdaINModel(keras.Model):
             config["reconstruction_weight"] = self.reconstruction_weight
         if self.tv_weight > 0:
             config["tv_weight"] = self.tv_weight
+        if self.shallow_content_weight > 0:
+            config["shallow_content_weight"] = self.shallow_content_weight
         if self.feature_scale != 1:
             config["feature_scale"] = self.feature_scale
         # Only a model with a structure network has these keys: plain models keep their earlier config.
@@ -354,6 +384,18 @@ class AdaINModel(keras.Model):
                 config["structure"] = self._structure.spec
                 config["structure_weight"] = self.structure_weight
         return config
+
+    def _check_shallow_content_weight(self, value):
+        value = check_non_negative("shallow_content_weight", value)
+        if value > 0:
+            layer = self.shallow_content_layer
+            if layer is None:
+                raise OptionError(f"the shallow content term needs an encoder layer below {ENCODER_LAYERS[0]}; "
+                                  f"Received: encoder_layer={self.encoder_layer!r}, shallow_content_weight={value!r}")
+            if layer not in self.style_layers:
+                raise OptionError(f"the shallow content term reads {layer}: add it to style_layers; Received: "
+                                  f"style_layers={list(self.style_layers)}")
+        return value
 
     def _check_structure_weight(self, value):
         value = check_non_negative("structure_weight", value)

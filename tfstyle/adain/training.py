@@ -79,7 +79,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
                 crop_size=256, resize_to=512, jitter=None, learning_rate=1e-4, lr_decay=5e-5, checkpoint_every=500,
                 log_every=10, images_every=200, logdir="default", resume=False, seed=0, cache=True, strategy=None,
                 progress=True, verbose=True, on_step=None, structure=None, structure_weight=0.0,
-                reconstruction_weight=0.0, tv_weight=0.0, feature_scale="auto", init_decoder=None):
+                reconstruction_weight=0.0, tv_weight=0.0, shallow_content_weight=0.0, feature_scale="auto",
+                init_decoder=None):
     """Train (or continue training) an AdaIN decoder.
 
     Args:
@@ -117,6 +118,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
             deviation from the paper, 0 by default).
         tv_weight: λ_tv of the total-variation term on the stylized output (see `AdaINModel`; a deviation from
             the paper, 0 by default).
+        shallow_content_weight: λ_c' of the shallow content term at the layer one block above the encoder layer
+            (see `AdaINModel`; a deviation from the paper, 0 by default).
         feature_scale: the decoder's input scale (see `AdaINModel`): `"auto"` (default) measures the std of the
             encoder features of the preview content images (the first images of `content_dir`, centre crops) once
             and keeps it for the run and in `decoder.json`; a number sets it; 1.0 is the paper's decoder. With
@@ -161,6 +164,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(structure=structure_spec(structure), structure_weight=float(structure_weight))
     reconstruction_weight = check_non_negative("reconstruction_weight", reconstruction_weight)
     tv_weight = check_non_negative("tv_weight", tv_weight)
+    shallow_content_weight = check_non_negative("shallow_content_weight", shallow_content_weight)
     if feature_scale != "auto" and (isinstance(feature_scale, bool) or not isinstance(feature_scale, (int, float))
                                     or not 0 < feature_scale < math.inf):
         raise OptionError(f"feature_scale must be 'auto' or a positive number; Received: feature_scale={feature_scale!r}")
@@ -170,6 +174,8 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         fingerprint.update(reconstruction_weight=float(reconstruction_weight))
     if tv_weight > 0:  # likewise
         fingerprint.update(tv_weight=float(tv_weight))
+    if shallow_content_weight > 0:  # likewise
+        fingerprint.update(shallow_content_weight=float(shallow_content_weight))
     jitter = as_jitter(jitter)
     if jitter:  # likewise
         fingerprint.update(jitter=jitter.as_dict())
@@ -212,6 +218,7 @@ def train_adain(content_dir, style_dir, workdir, *, backbone="vgg16_hed", weight
         model = AdaINModel(backbone, weights=weights, encoder_layer=encoder_layer, style_weight=style_weight,
                            decoder_width=decoder_width, structure=structure, structure_weight=structure_weight,
                            reconstruction_weight=reconstruction_weight, tv_weight=tv_weight,
+                           shallow_content_weight=shallow_content_weight,
                            feature_scale=feature_scale)
         schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule))
@@ -302,6 +309,8 @@ def _save(checkpoint, step_variable, step, history, *, model, workdir, jitter):
         metadata.update(reconstruction_weight=model.reconstruction_weight)
     if model.tv_weight > 0:
         metadata.update(tv_weight=model.tv_weight)
+    if model.shallow_content_weight > 0:
+        metadata.update(shallow_content_weight=model.shallow_content_weight)
     if jitter:  # for the record, like the structure term
         metadata.update(jitter=jitter.as_dict())
     path, _ = export_decoder(model, workdir / DECODER_FILE, **metadata)

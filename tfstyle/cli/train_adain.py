@@ -40,6 +40,10 @@ def add_parser(subparsers):
     group.add_argument("--tv-weight", type=parsing.non_negative_float, default=0.0, metavar="WEIGHT",
                        help="λ_tv of a total-variation term on the stylized output (not in the paper): works "
                             "against a fine checkerboard grid in the output, and smooths brushwork too (default 0)")
+    group.add_argument("--shallow-content-weight", type=parsing.non_negative_float, default=0.0, metavar="WEIGHT",
+                       help="λ of a second content term one block above the encoder layer (relu3_1 for relu4_1), "
+                            "towards that layer's AdaIN target (not in the paper): keeps the layout of a "
+                            "relu4_1 decoder trained for few steps (default 0)")
     parsing.add_structure_arguments(parser, "structure (depth-aware AdaIN, Wu & Song 2020)",
                                     weight_help="required with --structure; 0 only logs structure_loss")
     group = parser.add_argument_group("training")
@@ -91,9 +95,11 @@ def run(args):
         log_every=args.log_every, images_every=args.images_every, resume=args.resume, seed=args.seed,
         cache=not args.no_cache, progress=not args.no_progress, structure=args.structure,
         structure_weight=args.structure_weight or 0.0, reconstruction_weight=args.reconstruction_weight,
-        tv_weight=args.tv_weight, feature_scale=_feature_scale(args.feature_scale), init_decoder=args.init_decoder)
+        tv_weight=args.tv_weight, shallow_content_weight=args.shallow_content_weight,
+        feature_scale=_feature_scale(args.feature_scale), init_decoder=args.init_decoder)
     history = result.history
-    keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss", "total_variation_loss")
+    keys = ("loss", "content_loss", "style_loss", "structure_loss", "reconstruction_loss", "total_variation_loss",
+            "shallow_content_loss")
     last = "  ".join(f"{key} {history[key][-1]:.4g}" for key in keys if history.get(key))
     per_step = result.seconds / max(1, result.steps - result.resumed_from)
     if result.reason == "diverged":
