@@ -363,8 +363,8 @@ def test_compute_losses_adds_the_shallow_content_term_one_block_above_the_encode
 def test_the_shallow_content_term_is_refused_where_it_has_no_layer():
     with pytest.raises(OptionError) as info:
         tiny_model(encoder_layer="block1_conv1", shallow_content_weight=1.0)
-    assert str(info.value) == ("the shallow content term needs an encoder layer below block1_conv1; Received: "
-                               "encoder_layer='block1_conv1', shallow_content_weight=1.0")
+    assert str(info.value) == ("the shallow content term needs an encoder layer deeper than block1_conv1; "
+                               "Received: encoder_layer='block1_conv1', shallow_content_weight=1.0")
     with pytest.raises(OptionError) as info:
         tiny_model(encoder_layer="block3_conv1", style_layers=["block1_conv1", "block3_conv1"],
                    shallow_content_weight=1.0)

@@ -111,7 +111,7 @@ def test_shallow_content_term_is_logged_exported_and_part_of_the_fingerprint(fol
     assert json.loads((tmp_path / "run" / DECODER_CONFIG).read_text())["shallow_content_weight"] == 0.5
     with pytest.raises(OptionError, match="shallow_content_weight"):
         train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
-    with pytest.raises(OptionError, match="the shallow content term needs an encoder layer below block1_conv1"):
+    with pytest.raises(OptionError, match="shallow content term needs an encoder layer deeper than block1_conv1"):
         train_adain(content, style, tmp_path / "relu1", steps=1, shallow_content_weight=1.0,
                     **dict(TINY, encoder_layer="block1_conv1"))
     assert not (tmp_path / "relu1" / "checkpoints").exists()
