@@ -333,7 +333,6 @@ def test_the_total_variation_term_smooths_a_training_step():
     assert variations[1e3] < 0.5 * variations[0.0]
 
 
-
 def shallow_content_distance(model, content, style, layer):
     """MSE between the output's features at `layer` and that layer's AdaIN target, in NumPy."""
     features = {name: np.asarray(model.encode(images)[layer], np.float64) for name, images in
@@ -388,6 +387,7 @@ def test_the_shallow_content_term_pulls_a_training_step_towards_its_target():
         model.train_step((content, style))
         distances[weight] = shallow_content_distance(model, content, style, "block2_conv1") / before
     assert distances[1e2] < 0.8 * distances[0.0]
+
 
 def test_stylize_alpha(model4):
     model = model4

@@ -102,7 +102,6 @@ def test_tv_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_pat
         train_adain(content, style, tmp_path / "run", steps=3, resume=True, **TINY)
 
 
-
 def test_shallow_content_term_is_logged_exported_and_part_of_the_fingerprint(folders, tmp_path):
     content, style = folders
     result = train_adain(content, style, tmp_path / "run", steps=2, shallow_content_weight=0.5, **TINY)
@@ -115,6 +114,7 @@ def test_shallow_content_term_is_logged_exported_and_part_of_the_fingerprint(fol
         train_adain(content, style, tmp_path / "relu1", steps=1, shallow_content_weight=1.0,
                     **dict(TINY, encoder_layer="block1_conv1"))
     assert not (tmp_path / "relu1" / "checkpoints").exists()
+
 
 def test_jitter_changes_the_run_is_exported_and_part_of_the_fingerprint(folders, tmp_path, capsys):
     content, style = folders

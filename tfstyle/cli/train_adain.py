@@ -42,8 +42,8 @@ def add_parser(subparsers):
                             "against a fine checkerboard grid in the output, and smooths brushwork too (default 0)")
     group.add_argument("--shallow-content-weight", type=parsing.non_negative_float, default=0.0, metavar="WEIGHT",
                        help="λ of a second content term one block above the encoder layer (relu3_1 for relu4_1), "
-                            "towards that layer's AdaIN target (not in the paper): keeps the layout of a "
-                            "relu4_1 decoder trained for few steps (default 0)")
+                            "towards that layer's AdaIN target (not in the paper): lowers the content distance of "
+                            "a short relu4_1 run, though not enough to keep its layout (default 0)")
     parsing.add_structure_arguments(parser, "structure (depth-aware AdaIN, Wu & Song 2020)",
                                     weight_help="required with --structure; 0 only logs structure_loss")
     group = parser.add_argument_group("training")
