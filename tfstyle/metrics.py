@@ -1,5 +1,11 @@
-"""Distances for comparing style-transfer results: style and content distances on a fixed feature network, SSIM,
-MS-SSIM and PSNR.
+"""Distances for comparing style-transfer results: style and content distances on a fixed feature network, a colour
+and a texture distance that use no trained network, SSIM, MS-SSIM and PSNR.
+
+Which to trust: a distance measured on the network an optimization minimised its loss on (the Gram distance on
+`vgg16_hed` for a `stylize` run on `vgg16_hed`) is driven down by that optimization and is **not evidence of
+quality**: a run can reach a low value while looking nothing like the painting. The colour distance (Lab histograms)
+and the texture distance (a fixed random network, see `RandomTextureNetwork`) share nothing with any loss term of
+tfstyle, so they can judge results of different objectives, backbones and tools against each other.
 
 Style and content distances are *relative* errors, each divided by the energy of the target's representation, so
 that layers (and networks) are commensurate: 0 means identical statistics / features, 1 means as far as all-zero
@@ -11,6 +17,11 @@ between runs on the same network, weights and layers, which is why `evaluate` re
 - Mean/std style distance, averaged over the style layers (`MeanStdStyleLoss` terms, ε = 0):
   `d_l = [mean_c (μ − μ')² + mean_c (σ − σ')²] / [mean_c μ'² + mean_c σ'²]`.
 - Content distance, averaged over the content layers: `d_l = mean((F − P)²) / mean(P²)`.
+- Colour distance (`colour_distance`): the per-channel 1-D Wasserstein distance between the CIE Lab histograms of
+  image and style, averaged over L, a and b; in Lab units (L spans 0–100).
+- Texture distance (`texture_distance`): the relative Gram distance on `RandomTextureNetwork`, a single layer of
+  fixed random filters of several sizes up to 37 px, at a fixed long side of 256 px.
+- Luminance SSIM (`ssim_luminance`): SSIM of the luminance (Y of YIQ) to the content: is the content still there.
 
 Importing this module builds no network; `StyleMetrics` builds one `FeatureExtractor` (or shares one it is given),
 and the module-level functions use one cached per (backbone, weights).
@@ -19,7 +30,7 @@ Example:
     >>> from tfstyle import metrics
     >>> scores = metrics.evaluate("out.png", "sample:astronaut", "sample:waves")
     >>> sorted(scores)
-    ['content', 'network', 'psnr', 'ssim', 'style_gram', 'style_meanstd']
+    ['colour', 'content', 'network', 'psnr', 'ssim', 'ssim_luminance', 'style_gram', 'style_meanstd', 'texture']
     >>> metrics.psnr(image, image + 0.1)          # MSE = 0.01 (where not clipped)
     20.0
 """
@@ -36,9 +47,18 @@ DEFAULT_BACKBONE = "vgg16_hed"
 DEFAULT_WEIGHTS = "default"
 STYLE_KINDS = ("gram", "meanstd")
 # every metric `evaluate` can compute; the default set leaves out ms_ssim, which needs images ≥ 161 px
-METRICS = ("style_gram", "style_meanstd", "content", "ssim", "psnr", "ms_ssim")
-DEFAULT_METRICS = ("style_gram", "style_meanstd", "content", "ssim", "psnr")
-PIXEL_METRICS = ("ssim", "psnr", "ms_ssim")  # need no feature network
+METRICS = ("style_gram", "style_meanstd", "content", "colour", "texture", "ssim", "ssim_luminance", "psnr", "ms_ssim")
+DEFAULT_METRICS = ("style_gram", "style_meanstd", "content", "colour", "texture", "ssim", "ssim_luminance", "psnr")
+PIXEL_METRICS = ("colour", "texture", "ssim", "ssim_luminance", "psnr", "ms_ssim")  # need no feature network
+STYLE_METRICS = ("style_gram", "style_meanstd", "colour", "texture")  # compare with the style image
+# The texture network: filter sizes (px), filters per size, its seed, and the long side images are scored at.
+# The seed and sizes are the metric's own: no loss term may build a network from them.
+TEXTURE_FILTER_SIZES = (3, 5, 7, 11, 15, 23, 37)
+TEXTURE_FILTERS = 64
+TEXTURE_SEED = 20170519
+TEXTURE_SIZE = 256
+COLOUR_QUANTILES = 256  # points at which the Lab histograms' quantile functions are compared
+COLOUR_SIZE = 256  # long side images are reduced to before their histograms are taken
 SSIM_FILTER_SIZE = 11  # tf.image.ssim's default Gaussian window
 MS_SSIM_SCALES = 5  # tf.image.ssim_multiscale's default power factors
 # the coarsest of the 5 scales (halved 4 times) must still be larger than the filter
@@ -250,7 +270,7 @@ class StyleMetrics:
         """
         names = _check_inputs(metrics, content, style)
         image = _load(image)
-        if any(name in names for name in ("content", *PIXEL_METRICS)):
+        if any(name not in STYLE_METRICS for name in names):
             content = _fit(content, image)
         results = {}
         if any(name not in PIXEL_METRICS for name in names):
@@ -266,7 +286,7 @@ class StyleMetrics:
         if "content" in names:
             results["content"] = float(content_distance_from_features(features, self.features(content),
                                                                       self.content_layers)[0])
-        return results | _pixel_metrics(image, content, names)
+        return results | _pixel_metrics(image, content, style, names)
 
     def __repr__(self):
         return f"StyleMetrics(network={self.network!r})"
@@ -300,7 +320,8 @@ def content_distance(image, content, backbone=DEFAULT_BACKBONE, weights=DEFAULT_
 def evaluate(image, content, style, metrics=None, backbone=DEFAULT_BACKBONE, weights=DEFAULT_WEIGHTS):
     """`StyleMetrics.evaluate` on the cached network of `backbone` (see `default_metrics`).
 
-    No network is built when only "ssim", "psnr" and "ms_ssim" are asked for.
+    No trained network is built when only pixel metrics (`PIXEL_METRICS`: colour, texture, SSIMs, PSNR) are asked
+    for.
 
     Example:
         >>> evaluate(result, "sample:astronaut", "sample:waves")
@@ -308,7 +329,10 @@ def evaluate(image, content, style, metrics=None, backbone=DEFAULT_BACKBONE, wei
     """
     names = _check_inputs(metrics, content, style)
     if all(name in PIXEL_METRICS for name in names):
-        return _pixel_metrics(_load(image), content, names)
+        image = _load(image)
+        if any(name not in STYLE_METRICS for name in names):
+            content = _fit(content, image)
+        return _pixel_metrics(image, content, style, names)
     return default_metrics(backbone, weights).evaluate(image, content, style, names)
 
 
@@ -358,6 +382,157 @@ def psnr(image, reference):
 
     image, reference = _pair(image, reference, 1, "PSNR")
     return float(tf.image.psnr(image, reference, max_val=1.0)[0])
+
+
+def ssim_luminance(image, reference):
+    """SSIM of the luminance (Y of YIQ, `tfstyle.ops.colour.luminance`) of two RGB images in [0, 1].
+
+    Measures whether the content's structure survived a transfer that is meant to change its colours: unlike the
+    RGB `ssim`, a recoloured but otherwise intact photo scores near 1.
+
+    Returns:
+        A float in [−1, 1]; 1 for identical luminance.
+    """
+    import tensorflow as tf
+
+    from tfstyle.ops.colour import luminance
+
+    image, reference = _pair(image, reference, SSIM_FILTER_SIZE, "SSIM")
+    grey = [luminance(array[0])[..., :1][None] for array in (image, reference)]
+    return float(tf.image.ssim(grey[0], grey[1], max_val=1.0)[0])
+
+
+# --- metrics that use no trained network ------------------------------------------------------------------------
+
+
+def colour_distance(image, style, quantiles=COLOUR_QUANTILES):
+    """Colour distance of an image to a style: the mean over L, a, b of the 1-D Wasserstein distances between the
+    two images' CIE Lab histograms.
+
+    `d = (1/3) Σ_ch ∫₀¹ |Q_image,ch(p) − Q_style,ch(p)| dp`, with Q a channel's quantile function, evaluated at
+    `quantiles` evenly spaced points p = (k + ½)/K. Both images are reduced to a long side of `COLOUR_SIZE` first
+    (histograms barely change; it keeps the cost fixed). Images of any sizes can be compared. In Lab units: 0 for
+    the same colour distribution; a uniform shift of the lightness by 10 gives 10/3.
+
+    Args:
+        image: the image to score (anything `load_image` accepts).
+        style: the style image.
+        quantiles: number of points of the quantile functions.
+
+    Returns:
+        A float ≥ 0.
+
+    Example:
+        >>> colour_distance("sample:waves", "sample:waves")
+        0.0
+    """
+    from skimage.color import rgb2lab
+
+    points = (np.arange(int(quantiles)) + 0.5) / int(quantiles)
+    labs = [rgb2lab(resize_image(_load(array), long_side=min(COLOUR_SIZE, max(_load(array).shape[:2]))))
+            for array in (image, style)]
+    distances = [np.mean(np.abs(np.quantile(labs[0][..., channel], points)
+                                - np.quantile(labs[1][..., channel], points))) for channel in range(3)]
+    return float(np.mean(distances))
+
+
+class RandomTextureNetwork:
+    """A fixed, untrained texture descriptor: one convolution layer of random filters at several sizes, ReLU, and
+    the normalised Gram matrix of each size's responses (Ustyuzhaninov, Brendel, Gatys & Bethge 2017 showed that
+    such a single random layer captures enough statistics to synthesise natural textures).
+
+    Filters: `filters` per size in `sizes` (px), drawn from N(0, 1) with a fixed `seed`, each made zero-mean on
+    every input channel and of unit norm, so that the responses see structure (edges, strokes, their colours and
+    scales) and not the overall colour of a region: a constant added to any channel cancels. Palette is the colour
+    distance's job. Input: the RGB image in [0, 1]. Valid convolutions (no padding: borders add no statistics);
+    filters of 16 px and more are applied with a stride of size // 8 to keep the cost down (the Gram statistics are
+    averages over positions, which a stride subsamples). Gram of size s: `G_s = FᵀF / M` over the M positions.
+
+    The network is the metric's own: no tfstyle loss term uses these filters or this seed.
+
+    Args:
+        sizes: filter sizes in pixels.
+        filters: filters per size.
+        seed: seed of the filters.
+
+    Example:
+        >>> network = RandomTextureNetwork()
+        >>> network.distance(image, style)      # averaged over the sizes
+        0.12...
+
+    Reference:
+        Ustyuzhaninov, Brendel, Gatys & Bethge, "What does it take to generate natural textures?", ICLR 2017.
+    """
+
+    def __init__(self, sizes=TEXTURE_FILTER_SIZES, filters=TEXTURE_FILTERS, seed=TEXTURE_SEED):
+        sizes = tuple(int(size) for size in sizes)
+        if not sizes or min(sizes) < 2 or int(filters) < 1:  # a 1 px filter that is zero-mean per channel is 0
+            raise OptionError(f"RandomTextureNetwork needs filter sizes ≥ 2 and filters ≥ 1; "
+                              f"Received: sizes={sizes}, filters={filters}")
+        self.sizes, self.filters, self.seed = sizes, int(filters), int(seed)
+        rng = np.random.default_rng(self.seed)
+        self.kernels = []
+        for size in sizes:
+            kernel = rng.standard_normal((size, size, 3, self.filters))
+            kernel -= kernel.mean(axis=(0, 1), keepdims=True)
+            kernel /= np.sqrt(np.sum(np.square(kernel), axis=(0, 1, 2), keepdims=True))
+            self.kernels.append(kernel.astype(np.float32))
+
+    def scaled(self, image):
+        """An image as the distance sees it: resized to a long side of `TEXTURE_SIZE`, or larger if its short side
+        would then be below the largest filter (very elongated images)."""
+        image = _load(image)
+        short, long = sorted(image.shape[:2])
+        return resize_image(image, long_side=max(TEXTURE_SIZE, -(-max(self.sizes) * long // short)))
+
+    @staticmethod
+    def stride(size):
+        """The stride a filter of this size is applied with."""
+        return max(1, size // 8)
+
+    def grams(self, image):
+        """The normalised Gram matrix (filters × filters, float64) of each filter size for one image (H, W, 3)."""
+        import tensorflow as tf
+
+        image = np.asarray(image, np.float32)
+        if min(image.shape[:2]) < max(self.sizes):
+            raise ImageError(f"image of {image.shape[0]}x{image.shape[1]} pixels is too small for the texture "
+                             f"distance: both sides must be at least {max(self.sizes)} pixels")
+        batch = tf.constant(image[None])
+        grams = []
+        for size, kernel in zip(self.sizes, self.kernels):
+            stride = self.stride(size)
+            responses = tf.nn.relu(tf.nn.conv2d(batch, kernel, strides=stride, padding="VALID"))
+            flat = tf.reshape(responses, (-1, self.filters)).numpy().astype(np.float64)
+            grams.append(flat.T @ flat / len(flat))
+        return grams
+
+    def distance(self, image, style):
+        """Relative Gram distance, averaged over the filter sizes with equal weights.
+
+        `d = (1/S) Σ_s ‖G_s − A_s‖²_F / ‖A_s‖²_F` with G of the image and A of the style, each image first resized
+        to a long side of `TEXTURE_SIZE` (so scores of results of any size compare, and a style is judged at the
+        scale a 256 px view shows; see `scaled`). 0 for the same statistics, 1 as far as all-zero responses.
+        """
+        grams = [self.grams(self.scaled(array)) for array in (image, style)]
+        return float(np.mean([_relative(np.sum(np.square(g - a)), np.sum(np.square(a)))
+                              for g, a in zip(*grams)]))
+
+
+@functools.lru_cache(maxsize=1)
+def texture_network():
+    """The `RandomTextureNetwork` of `texture_distance`, built once."""
+    return RandomTextureNetwork()
+
+
+def texture_distance(image, style):
+    """Texture distance of an image to a style on the fixed random network (`RandomTextureNetwork.distance`).
+
+    Example:
+        >>> texture_distance("sample:waves", "sample:waves")
+        0.0
+    """
+    return texture_network().distance(image, style)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
@@ -417,7 +592,7 @@ def _check_inputs(metrics, content, style):
         raise OptionError(f"unknown metrics {', '.join(map(repr, unknown)) or '(none given)'}; "
                           f"choose from: {', '.join(METRICS)}")
     names = tuple(dict.fromkeys(names))
-    needs_style = [name for name in names if name.startswith("style_")]
+    needs_style = [name for name in names if name in STYLE_METRICS]
     needs_content = [name for name in names if name not in needs_style]
     for needed, given, what in ((needs_style, style, "style"), (needs_content, content, "content")):
         if needed and given is None:
@@ -425,16 +600,21 @@ def _check_inputs(metrics, content, style):
     return names
 
 
-def _pixel_metrics(image, content, names):
-    """`{name: value}` of the pixel metrics among `names`, of `image` against `content`."""
-    functions = {"ssim": ssim, "ms_ssim": ms_ssim, "psnr": psnr}
-    return {name: functions[name](image, content) for name in names if name in PIXEL_METRICS}
+def _pixel_metrics(image, content, style, names):
+    """`{name: value}` of the metrics among `names` that need no trained network: against `style` for the colour
+    and texture distances, against `content` for the others."""
+    functions = {"ssim": ssim, "ssim_luminance": ssim_luminance, "ms_ssim": ms_ssim, "psnr": psnr,
+                 "colour": colour_distance, "texture": texture_distance}
+    return {name: functions[name](image, style if name in STYLE_METRICS else content)
+            for name in names if name in PIXEL_METRICS}
 
 
 __all__ = [
     "DEFAULT_METRICS",
     "METRICS",
+    "RandomTextureNetwork",
     "StyleMetrics",
+    "colour_distance",
     "content_distance",
     "content_distance_from_features",
     "default_metrics",
@@ -442,6 +622,8 @@ __all__ = [
     "ms_ssim",
     "psnr",
     "ssim",
+    "ssim_luminance",
     "style_distance",
     "style_distance_from_features",
+    "texture_distance",
 ]
