@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tfstyle import losses, ops
+from tfstyle.backbones import FeatureExtractor
 from tfstyle.errors import OptionError
 
 RNG = np.random.default_rng(99)
@@ -184,6 +185,110 @@ def test_mean_std_style_loss_matches_numpy():
     assert mean.shape == std.shape == (1, 5)
 
 
+# --- sliced Wasserstein ---------------------------------------------------------------------------------------------
+
+
+def test_sliced_wasserstein_style_loss_by_hand():
+    features = np.array([[[[3.0], [1.0], [2.0]]]])  # sorted (1, 2, 3)
+    directions = np.array([[1.0]])
+    target = (directions, np.array([[[0.0], [2.0], [4.0], [6.0]]]))  # N = 4: ranks ⌊(i + ½)·4/3⌋ = 0, 2, 3
+    np.testing.assert_allclose(losses.sliced_wasserstein_style_loss(features, target), [(1 + 4 + 9) / 3])
+
+
+@pytest.mark.parametrize("projections", [None, 2, 9])
+def test_sliced_wasserstein_style_loss_compare_equals_sliced_wasserstein(projections):
+    x = RNG.normal(size=(2, 4, 3, 4))
+    y = RNG.normal(loc=0.5, size=(1, 5, 5, 4))
+    loss = losses.SlicedWassersteinStyleLoss(projections=projections, seed=3, dtype="float64", reduction=None)
+    directions, target_sorted = loss.representation(y)
+    count = 4 if projections is None else projections
+    assert directions.shape == (4, count) and target_sorted.shape == (1, 25, count)
+    np.testing.assert_array_equal(directions, ops.projection_directions(4, count, seed=3))
+    np.testing.assert_allclose(target_sorted, ops.sorted_projections(y, directions), rtol=1e-12)
+    expected = ops.sliced_wasserstein(x, target_sorted, directions)
+    np.testing.assert_allclose(loss.compare(x, (directions, target_sorted)), expected, rtol=1e-12)
+    np.testing.assert_allclose(losses.sliced_wasserstein_style_loss(x, (directions, target_sorted)), expected,
+                               rtol=1e-12)
+    # as a Keras loss: y_true the target features, y_pred the features; here of one sample each
+    np.testing.assert_allclose(loss(y, x[:1]), expected[:1], rtol=1e-12)
+    assert float(loss.compare(y, (directions, target_sorted))[0]) == 0.0
+
+
+def test_sliced_wasserstein_style_loss_keras_call_pairs_the_batch():
+    loss = losses.SlicedWassersteinStyleLoss(projections=3)
+    x = RNG.normal(size=(3, 4, 4, 2)).astype("float32")
+    y = RNG.normal(size=(3, 5, 3, 2)).astype("float32")
+    per_sample = [float(loss.compare(x[i : i + 1], loss.representation(y[i : i + 1]))[0]) for i in range(3)]
+    np.testing.assert_allclose(loss(y, x), np.mean(per_sample), rtol=1e-6)
+    np.testing.assert_allclose(losses.SlicedWassersteinStyleLoss(projections=3, reduction="sum")(y, x),
+                               np.sum(per_sample), rtol=1e-6)
+
+
+def test_sliced_wasserstein_style_loss_defaults():
+    loss = losses.SlicedWassersteinStyleLoss()
+    assert (loss.projections, loss.seed, loss.name, loss.supports_masks) == (
+        None,
+        0,
+        "sliced_wasserstein_style_loss",
+        False,
+    )
+    # the seed changes the directions, hence the value
+    x, y = RNG.normal(size=(1, 4, 4, 3)), RNG.normal(size=(1, 4, 4, 3))
+    other = losses.SlicedWassersteinStyleLoss(seed=1)
+    assert not np.allclose(loss.representation(y)[0], other.representation(y)[0])
+    assert float(loss(y, x)) != pytest.approx(float(other(y, x)), rel=1e-4)
+
+
+@pytest.mark.parametrize("projections", [0, -1, True, False])
+def test_sliced_wasserstein_style_loss_bad_projections(projections):
+    with pytest.raises(OptionError) as info:
+        losses.SlicedWassersteinStyleLoss(projections=projections)
+    assert str(info.value) == f"projections must be a positive number or None; Received: projections={projections!r}"
+
+
+def test_sliced_wasserstein_style_loss_refuses_masks():
+    loss = losses.SlicedWassersteinStyleLoss()
+    features = np.zeros((1, 2, 2, 3))
+    with pytest.raises(OptionError) as info:
+        loss.compare_masked(features, loss.representation(features), np.ones((1, 2, 2, 1)))
+    assert str(info.value) == "style_masks support the gram and meanstd style losses"
+
+
+@pytest.fixture(scope="module")
+def tiny_hed():
+    keras.utils.set_random_seed(0)
+    return FeatureExtractor("vgg16_hed", ["block1_conv1", "block2_conv1"], weights=None)
+
+
+def test_sliced_wasserstein_in_a_perceptual_loss(tiny_hed):
+    """The normalisation divides each layer by compare(zeros, target) = mean_k mean_i T_k(i)², which for K = C
+    orthonormal directions is the style features' energy mean(S²) (Σ_k (s·v_k)² = ‖s‖²)."""
+    rng = np.random.default_rng(12)
+    content, style = rng.random((1, 24, 24, 3)).astype("float32"), rng.random((1, 24, 24, 3)).astype("float32")
+    kwargs = dict(content_layers=["block2_conv1"], style_layers=["block1_conv1", "block2_conv1"], style_weight=10.0,
+                  style_loss=losses.SlicedWassersteinStyleLoss())
+    loss = losses.PerceptualLoss(tiny_hed, **kwargs)
+    raw = losses.PerceptualLoss(tiny_hed, normalize=False, **kwargs)
+    for each in (loss, raw):
+        each.set_content(content)
+        each.set_styles([style])
+    assert float(loss(style)["style"]) == pytest.approx(0.0, abs=1e-6)
+    style_features = tiny_hed(style)
+    at_content, raw_at_content = loss(content), raw(content)
+    for name in kwargs["style_layers"]:
+        energy = np.mean(np.square(np.asarray(style_features[name], np.float64)))
+        np.testing.assert_allclose(float(at_content[f"style/{name}"]), float(raw_at_content[f"style/{name}"]) / energy,
+                                   rtol=1e-4)
+    # all-zero features of the style's size score exactly style weight × layer weight. (An all-zero *image* does not:
+    # VGG's preprocessing subtracts the mean colour, so its features are not zero.)
+    zeros = {name: tf.zeros_like(value) for name, value in style_features.items()}
+    at_zero = loss(content, features=zeros)
+    assert float(at_zero["style/block1_conv1"]) == pytest.approx(5.0, rel=1e-5)
+    assert float(at_zero["style"]) == pytest.approx(10.0, rel=1e-5)
+    with pytest.raises(OptionError, match=r"^style_masks support the gram and meanstd style losses$"):
+        loss.set_styles([style], masks=np.ones((1, 24, 24)))
+
+
 # --- total variation ------------------------------------------------------------------------------------------------
 
 
@@ -199,7 +304,8 @@ def test_total_variation_loss_ignores_y_true():
 def test_losses_reduce_over_batch():
     features = RNG.normal(size=(3, 4, 4, 2)).astype("float32")
     target = RNG.normal(size=(3, 4, 4, 2)).astype("float32")
-    for loss in (losses.ContentLoss(), losses.GramStyleLoss(), losses.MMDStyleLoss(), losses.MeanStdStyleLoss()):
+    for loss in (losses.ContentLoss(), losses.GramStyleLoss(), losses.MMDStyleLoss(), losses.MeanStdStyleLoss(),
+                 losses.SlicedWassersteinStyleLoss()):
         per_sample = loss.compare(features, loss.representation(target))
         assert per_sample.shape == (3,)
         np.testing.assert_allclose(loss(target, features), np.mean(per_sample), rtol=1e-6)
@@ -235,6 +341,7 @@ GRADIENT_CASES = {
     "mmd_poly3": losses.MMDStyleLoss(kernel="poly", degree=3, c=1.0, dtype="float64"),
     "mmd_subsampled": losses.MMDStyleLoss(kernel="gaussian", sigma=1.0, max_positions=5, seed=3, dtype="float64"),
     "meanstd": losses.MeanStdStyleLoss(dtype="float64"),
+    "sliced_wasserstein": losses.SlicedWassersteinStyleLoss(projections=3, seed=1, dtype="float64"),
 }
 
 
@@ -290,6 +397,8 @@ CONFIG_CASES = [
     losses.MMDStyleLoss(),
     losses.MeanStdStyleLoss(epsilon=1e-3, reduction="sum"),
     losses.TotalVariationLoss(name="tv", reduction="sum"),
+    losses.SlicedWassersteinStyleLoss(projections=5, seed=3, name="sw", reduction="sum"),
+    losses.SlicedWassersteinStyleLoss(),
 ]
 
 
@@ -328,6 +437,21 @@ def test_mmd_config_round_trip_keeps_the_default_block_size():
     np.testing.assert_allclose(loss(y, x), ops.mmd2(x, y, "gaussian", max_positions=256), rtol=1e-6)
 
 
+def test_sliced_wasserstein_config_round_trip_keeps_the_directions():
+    loss = losses.SlicedWassersteinStyleLoss(projections=5, seed=3)
+    config = loss.get_config()
+    assert (config["projections"], config["seed"]) == (5, 3)
+    clone = losses.SlicedWassersteinStyleLoss.from_config(config)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
+    x = RNG.normal(size=(1, 4, 5, 3)).astype("float32")
+    y = RNG.normal(size=(1, 5, 4, 3)).astype("float32")
+    for other in (clone, restored):
+        assert (other.projections, other.seed) == (5, 3)
+        np.testing.assert_array_equal(other.representation(y)[0], loss.representation(y)[0])
+        np.testing.assert_array_equal(other(y, x), loss(y, x))
+    assert losses.SlicedWassersteinStyleLoss().get_config()["projections"] is None
+
+
 def test_round_trip_computes_the_same_value():
     loss = losses.MMDStyleLoss(kernel="gaussian", max_positions=10, seed=4)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
@@ -344,6 +468,9 @@ def test_get_builds_style_losses():
     mmd = losses.get("mmd", kernel="linear", max_positions=8)
     assert isinstance(mmd, losses.MMDStyleLoss) and mmd.kernel == "linear" and mmd.max_positions == 8
     assert losses.get("meanstd", epsilon=0.5).epsilon == 0.5
+    sw = losses.get("sw", projections=6, seed=2)
+    assert isinstance(sw, losses.SlicedWassersteinStyleLoss) and (sw.projections, sw.seed) == (6, 2)
+    assert losses.STYLE_LOSSES["sw"] is losses.SlicedWassersteinStyleLoss
     existing = losses.GramStyleLoss()
     assert losses.get(existing) is existing
 
@@ -351,7 +478,7 @@ def test_get_builds_style_losses():
 def test_get_unknown_name():
     with pytest.raises(OptionError) as info:
         losses.get("foo")
-    assert str(info.value) == "unknown style loss 'foo'; choose one of: gram, mmd, meanstd"
+    assert str(info.value) == "unknown style loss 'foo'; choose one of: gram, mmd, meanstd, sw"
 
 
 def test_mmd_style_loss_bad_kernel():

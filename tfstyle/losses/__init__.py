@@ -38,11 +38,13 @@ from tfstyle.losses.style import (
     GramStyleLoss,
     MeanStdStyleLoss,
     MMDStyleLoss,
+    SlicedWassersteinStyleLoss,
     gram_style_loss,
     masked_gram_style_loss,
     masked_mean_std_style_loss,
     mean_std_style_loss,
     mmd_style_loss,
+    sliced_wasserstein_style_loss,
 )
 from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss, layer_weights
 from tfstyle.losses.structure import (
@@ -60,6 +62,7 @@ STYLE_LOSSES = {
     "gram": GramStyleLoss,
     "mmd": MMDStyleLoss,
     "meanstd": MeanStdStyleLoss,
+    "sw": SlicedWassersteinStyleLoss,
 }
 
 
@@ -102,6 +105,7 @@ __all__ = [
     "LaplacianStructure",
     "MMDStyleLoss",
     "MeanStdStyleLoss",
+    "SlicedWassersteinStyleLoss",
     "STYLE_LOSSES",
     "StructureLoss",
     "StructureNetwork",
@@ -120,6 +124,7 @@ __all__ = [
     "masked_mean_std_style_loss",
     "mean_std_style_loss",
     "mmd_style_loss",
+    "sliced_wasserstein_style_loss",
     "structure_loss",
     "total_variation_loss",
     "vanilla_discriminator_loss",

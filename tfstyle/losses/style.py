@@ -9,6 +9,7 @@ from tfstyle.ops.gram import gram_matrix
 from tfstyle.ops.masks import masked_gram_matrix, masked_mean_std
 from tfstyle.ops.mmd import _check_kernel_options, flatten_positions, mmd2
 from tfstyle.ops.moments import mean_std
+from tfstyle.ops.sliced import projection_directions, sliced_wasserstein, sorted_projections
 
 MASKS_UNSUPPORTED = "style_masks support the gram and meanstd style losses"
 
@@ -363,4 +364,88 @@ class MeanStdStyleLoss(FeatureComparisonLoss):
     def get_config(self):
         config = super().get_config()
         config["epsilon"] = self.epsilon
+        return config
+
+
+def sliced_wasserstein_style_loss(features, target):
+    """Sliced-Wasserstein style loss: `tfstyle.ops.sliced_wasserstein` between the features and a target.
+
+    `L = (1/K) Σ_k (1/M) Σ_i (sort(F v_k)_i − T_k(i))²` per sample, with `target = (directions, sorted)` from
+    `SlicedWassersteinStyleLoss.representation`.
+
+    Args:
+        features: features of the generated image, shape (B, H, W, C).
+        target: tuple `(directions (C, K), sorted projections (1 or B, N, K))`.
+
+    Returns:
+        Tensor of shape (B,).
+
+    Reference:
+        Heitz, Vanhoey, Chambon & Belcour, "A Sliced Wasserstein Loss for Neural Texture Synthesis", CVPR 2021.
+    """
+    directions, target_sorted = target
+    return sliced_wasserstein(features, target_sorted, directions)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class SlicedWassersteinStyleLoss(FeatureComparisonLoss):
+    """Sliced-Wasserstein style loss (Heitz et al. 2021): the whole distribution of the feature vectors is matched
+    along K projections, not only its first two moments as with Gram or mean/std.
+
+    representation: `(directions, sorted projections)` of the target, the directions a seeded random orthonormal
+    basis of the layer's C channels (`projections` directions; default C). compare: the squared sliced
+    Wasserstein-2 distance `sliced_wasserstein_style_loss` (mean over positions and directions).
+
+    Deviation from the paper, on purpose: Heitz et al. draw new random directions at every step of their optimizer;
+    here they are fixed per layer (by `seed`), so that the loss is a deterministic function of the image, which
+    L-BFGS's line search and exact resume need. With K = C directions a full basis of the feature space is matched,
+    which constrains every channel's marginal in that basis.
+
+    Cost: one sort of the M×K projections per layer and step (O(M·K·log M)); with K = C about 0.1 s at relu1_1 of a
+    256 px image on 2 CPU cores.
+
+    Style masks are not supported (a masked sort would need weighted quantiles); use Gram or mean/std with masks.
+
+    Args:
+        projections: number of directions K per layer, or None for C.
+        seed: seed of the directions.
+        name: name of the loss.
+        reduction: Keras reduction over the batch.
+        dtype: dtype of the inputs.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = SlicedWassersteinStyleLoss()
+        >>> target = loss.representation(np.random.rand(1, 16, 16, 8))   # directions (8, 8), sorted (1, 256, 8)
+        >>> loss.compare(np.random.rand(2, 12, 12, 8), target).shape
+        TensorShape([2])
+
+    Reference:
+        Heitz, Vanhoey, Chambon & Belcour, "A Sliced Wasserstein Loss for Neural Texture Synthesis", CVPR 2021.
+    """
+
+    supports_masks = False
+
+    def __init__(self, projections=None, seed=0, name="sliced_wasserstein_style_loss",
+                 reduction="sum_over_batch_size", dtype=None):
+        if projections is not None and (isinstance(projections, bool) or int(projections) < 1):
+            raise OptionError(f"projections must be a positive number or None; Received: projections={projections!r}")
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.projections = None if projections is None else int(projections)
+        self.seed = int(seed)
+
+    def representation(self, features):
+        features = ops.convert_to_tensor(features)
+        directions = ops.convert_to_tensor(projection_directions(features.shape[-1], self.projections, self.seed))
+        return directions, sorted_projections(features, directions)
+
+    def compare(self, features, target):
+        return sliced_wasserstein_style_loss(features, target)
+
+    def compare_masked(self, features, target, mask):
+        raise OptionError(MASKS_UNSUPPORTED)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(projections=self.projections, seed=self.seed)
         return config
