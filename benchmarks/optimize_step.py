@@ -135,8 +135,8 @@ def instrumented_loop():
 
     original_compile, original_to_floats = loop.compile_objective, loop.to_floats
 
-    def compile_objective(objective, shape):
-        value_and_gradient = original_compile(objective, shape)
+    def compile_objective(objective, shape, *args, **kwargs):
+        value_and_gradient = original_compile(objective, shape, *args, **kwargs)
 
         def counted(image):
             start = time.perf_counter()
@@ -371,14 +371,15 @@ class Context:
                 resize_image(self.style_full, long_side=size)[None])
 
 
-def build_bare(ctx, size):
+def build_bare(ctx, size, jit_compile=False):
+    """The bare forward + backward pass of stylize's pruned backbone (with `jit_compile=True`: compiled by XLA)."""
     import tensorflow as tf
 
     extractor = ctx.extractor()
     content, _ = ctx.images(size)
     image = tf.constant(content)
 
-    @tf.function(input_signature=[tf.TensorSpec(content.shape, tf.float32)])
+    @tf.function(input_signature=[tf.TensorSpec(content.shape, tf.float32)], jit_compile=jit_compile)
     def bare(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -426,16 +427,17 @@ def einsum_gram(enabled):
         style_module.gram_matrix = original
 
 
-def build_objective(ctx, size, einsum=False):
+def build_objective(ctx, size, einsum=False, jit_compile=None):
     """tfstyle's objective (as stylize builds it, with its defaults) and the loss terms alone on fixed features.
 
-    With `einsum=True` the same, traced with the einsum Gram (`_gram_einsum`).
+    With `einsum=True` the same, traced with the einsum Gram (`_gram_einsum`). `jit_compile` is passed to
+    `compile_objective` (None: its default).
     """
     with einsum_gram(einsum):
-        return _build_objective(ctx, size)
+        return _build_objective(ctx, size, jit_compile)
 
 
-def _build_objective(ctx, size):
+def _build_objective(ctx, size, jit_compile):
     import tensorflow as tf
 
     from tfstyle import ops
@@ -457,7 +459,8 @@ def _build_objective(ctx, size):
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
 
-    value_and_gradient = compile_objective(objective, content.shape)
+    value_and_gradient = compile_objective(objective, content.shape,
+                                           **({} if jit_compile is None else {"jit_compile": jit_compile}))
     image = tf.constant(content)
 
     def run_objective():
@@ -484,6 +487,7 @@ def _build_objective(ctx, size):
 
     run_objective()
     run_losses()
+    run_objective.value_and_gradient = value_and_gradient
     return run_objective, run_losses
 
 

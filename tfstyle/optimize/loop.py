@@ -6,6 +6,11 @@ optimizer. The image stays in [0, 1]: Adam clips after each step, L-BFGS-B treat
 objective that computes its own gradient outside one graph (tiled high-resolution runs) instead offers
 `value_and_gradient(image) -> (terms, gradient)` on NumPy arrays, and the loop calls that.
 
+XLA: `jit_compile=True` compiles the graph that computes the value and gradient (L-BFGS), or the whole Adam step,
+with XLA. It is off by default because on CPU XLA's convolutions and their gradients are slower than TensorFlow's
+own kernels, so a step on a VGG backbone takes longer (`benchmarks/xla_step.py`). Where XLA would compute another
+function, or cannot compile the objective, the plain graph runs instead: see `compile_objective`.
+
 L-BFGS is SciPy's L-BFGS-B (a well-tested implementation with a proper line search and native bounds), driven
 one iterate at a time through `tfstyle.optimize.lbfgsb.LbfgsB`, whose complete state is NumPy arrays that go into the
 checkpoint. It costs one device→host copy of the gradient per evaluation (milliseconds against a network's
@@ -19,6 +24,7 @@ second Ctrl-C interrupts at once and, if that is in the middle of a step, writes
 """
 
 import dataclasses
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -59,21 +65,73 @@ class _Diverged(Exception):
     pass
 
 
-def compile_objective(objective, shape):
-    """`tf.function` returning `(terms, gradient of terms["total"])` for images of a fixed `shape`."""
+def compile_objective(objective, shape, jit_compile=False):
+    """A compiled function returning `(terms, gradient of terms["total"])` for images of a fixed `shape`.
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
+    It is a plain `tf.function` graph, or with `jit_compile=True` one compiled with XLA unless XLA would not
+    compute the same function. The first call decides, and the choice is kept: the plain graph is used when the
+    traced objective draws random numbers (XLA generates other numbers than TensorFlow's kernels from the same
+    seed, so e.g. the fixed permutations of the MMD style loss would change), or when XLA fails to compile it (an
+    op XLA has no kernel for, such as `tf.numpy_function` or `tf.py_function`): that first call then runs the
+    plain graph instead of raising. The returned function's `jit_compile` attribute says which one runs (None
+    before the first call).
+
+    Otherwise XLA computes the same values and gradients up to float32 rounding, except where a max-pooling window
+    holds several equal maxima (flat regions of a photograph, such as the content image a run starts from): XLA
+    may send that window's gradient to another of them. Both are valid gradients, but not the same numbers; Adam,
+    whose first steps move every pixel with a non-zero gradient by about the learning rate, then changes those
+    pixels differently.
+    """
+
     def value_and_gradient(image):
         with tf.GradientTape() as tape:
             tape.watch(image)
             terms = objective(image)
         return terms, tape.gradient(terms["total"], image)
 
-    return value_and_gradient
+    return _XlaOrGraph(value_and_gradient, [tf.TensorSpec(shape, tf.float32)], jit_compile)
+
+
+# Random-number ops (stateful and stateless): XLA implements them with other generators than TensorFlow's kernels.
+_RANDOM_OPS = re.compile(r"Random|TruncatedNormal|Multinomial|Shuffle|Rng|StatefulUniform|StatefulStandardNormal")
+
+
+class _XlaOrGraph:
+    """`function` as a `tf.function` compiled with XLA, or as a plain graph where XLA would change the result.
+
+    See `compile_objective`. `jit_compile` is None until the first call, then whether the calls run XLA.
+    """
+
+    def __init__(self, function, input_signature=None, jit_compile=False):
+        self._xla = tf.function(function, input_signature=input_signature, jit_compile=True)
+        self._plain = tf.function(function, input_signature=input_signature)
+        self.jit_compile = None if jit_compile else False
+
+    def __call__(self, *args):
+        if self.jit_compile is None:
+            if _draws_random_numbers(self._xla.get_concrete_function(*args)):
+                self.jit_compile = False
+            else:
+                try:
+                    result = self._xla(*args)
+                except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+                    # XLA cannot compile the graph; a genuine error in the objective is raised again below
+                    self.jit_compile = False
+                else:
+                    self.jit_compile = True
+                    return result
+        return (self._xla if self.jit_compile else self._plain)(*args)
+
+
+def _draws_random_numbers(concrete_function):
+    """Whether a traced function, or a function it calls, contains a random-number op."""
+    graph = concrete_function.graph.as_graph_def()
+    nodes = [*graph.node, *(node for function in graph.library.function for node in function.node_def)]
+    return any(_RANDOM_OPS.search(node.op) for node in nodes)
 
 
 def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_rate=0.02, callbacks=(),
-                   lbfgs_memory=20, checkpoint=None):
+                   lbfgs_memory=20, checkpoint=None, jit_compile=False):
     """Minimise `objective` over an image, starting from `init`.
 
     Args:
@@ -88,6 +146,10 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
         lbfgs_memory: number of correction pairs L-BFGS keeps.
         checkpoint: a `tfstyle.optimize.checkpoint.RunCheckpoint`; if its folder holds a checkpoint the run
             resumes from it exactly.
+        jit_compile: compile the value and gradient (L-BFGS) or the Adam step with XLA, except where XLA would
+            change the result or cannot compile the objective (then the plain graph runs; see
+            `compile_objective`). Off by default: slower than the plain graph on CPU. Objects with
+            `value_and_gradient` are called as they are.
 
     Returns:
         An `OptimizationResult`. Ctrl-C ends the loop early with reason `"interrupted"` and the current image (and
@@ -111,7 +173,8 @@ def optimize_image(objective, init, *, optimizer="lbfgs", steps=500, learning_ra
     with InterruptAtStepEnd() as interrupt:
         state.interrupt = interrupt
         try:
-            reason = run(objective, state, learning_rate=learning_rate, lbfgs_memory=lbfgs_memory)
+            reason = run(objective, state, learning_rate=learning_rate, lbfgs_memory=lbfgs_memory,
+                         jit_compile=jit_compile)
         except KeyboardInterrupt:
             reason = "interrupted"
         except _Diverged:
@@ -200,11 +263,11 @@ class _LoopState:
         return True
 
 
-def _host_value_and_gradient(objective, shape):
+def _host_value_and_gradient(objective, shape, jit_compile):
     """NumPy (terms, gradient) of `objective`, compiled once unless it computes its own gradient."""
     if hasattr(objective, "value_and_gradient"):
         return objective.value_and_gradient
-    compiled = compile_objective(objective, shape)
+    compiled = compile_objective(objective, shape, jit_compile)
 
     def value_and_gradient(image):
         terms, gradient = compiled(tf.constant(image, tf.float32))
@@ -213,7 +276,7 @@ def _host_value_and_gradient(objective, shape):
     return value_and_gradient
 
 
-def _adam(objective, state, learning_rate, **_):
+def _adam(objective, state, learning_rate, jit_compile, **_):
     import keras
 
     image = tf.Variable(state.init, dtype=tf.float32, name="image")
@@ -229,14 +292,15 @@ def _adam(objective, state, learning_rate, **_):
             image.assign(tf.clip_by_value(image, 0.0, 1.0))
             return terms
     else:
-        @tf.function
-        def step():
+        def update():
             with tf.GradientTape() as tape:
                 terms = objective(image)
             gradient = tape.gradient(terms["total"], image)
             adam.apply_gradients([(gradient, image)])
             image.assign(tf.clip_by_value(image, 0.0, 1.0))
             return terms
+
+        step = _XlaOrGraph(update, jit_compile=jit_compile)
 
     while state.step < state.steps:
         state.mid_step = True
@@ -247,7 +311,7 @@ def _adam(objective, state, learning_rate, **_):
     return "done"
 
 
-def _lbfgs(objective, state, lbfgs_memory, **_):
+def _lbfgs(objective, state, lbfgs_memory, jit_compile, **_):
     from threadpoolctl import threadpool_limits
 
     from tfstyle.optimize.lbfgsb import LbfgsB
@@ -256,7 +320,7 @@ def _lbfgs(objective, state, lbfgs_memory, **_):
     solver = LbfgsB(state.init, memory=lbfgs_memory, lower=0.0, upper=1.0)
     state.attach(tf.Variable(state.init, dtype=tf.float32, name="image"), array_state=solver)
     state.on_begin()
-    value_and_gradient = _host_value_and_gradient(objective, shape)
+    value_and_gradient = _host_value_and_gradient(objective, shape, jit_compile)
     evaluated = {}
 
     def fun(x):
