@@ -251,7 +251,7 @@ def _bad_stylize_cases():
                       "--structure-weight", "1"], "unknown structure network 'depth.onnx'; choose laplacian[:POOL] "
                                                   "(structure proxy, not depth)", id="structure-unknown"),
         pytest.param(["{content}", "{style}", "-o", "{out}/o.png", "--init", "sparkles"],
-                     "unknown init 'sparkles'; choose one of: content, noise, style, or an image path",
+                     "unknown init 'sparkles'; choose one of: content, palette, noise, style, or an image path",
                      id="unknown-init"),
     ]
 
@@ -372,7 +372,8 @@ def test_stylize_pyramid_and_report(capsys, images):
     assert main(args) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith(f"wrote {target}  (3 steps, ")
-    assert "metrics on vgg16_hed: style_gram " in captured.out
+    assert "metrics without a trained network: colour " in captured.out
+    assert "metrics on vgg16_hed (the network this run optimized: no evidence of quality): style_gram " in captured.out
     data = json.loads(report.read_text())
     assert data["info"]["sizes"] == [48, 64] and data["info"]["level_steps"] == [2, 1]
     assert data["info"]["steps"] == 3 and data["output"] == str(target)

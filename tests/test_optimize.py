@@ -166,7 +166,7 @@ def test_stylize_runs_on_a_random_network():
 @pytest.mark.parametrize("options,message", [
     ({"size": 0}, "size must be positive; received 0"),
     ({"style_weight": -1}, "style_weight must be zero or positive; received -1"),
-    ({"init": "bogus"}, "unknown init 'bogus'; choose one of: content, noise, style, or an image path"),
+    ({"init": "bogus"}, "unknown init 'bogus'; choose one of: content, palette, noise, style, or an image path"),
     ({"size": 16}, "the output is 16x16 pixels but vgg16 needs at least 32 on each side; increase size"),
     ({"style_blend_weights": [1, 2]}, "got 2 style blend weights for 1 style images"),
     ({"structure_weight": 1.0}, "structure_weight > 0 needs a structure network (structure='laplacian', 'hed' or a "

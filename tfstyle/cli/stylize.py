@@ -91,7 +91,8 @@ def add_parser(subparsers):
     group.add_argument("--report", metavar="PATH.json",
                        help="also write the run's report (options, time, steps, final loss terms, metrics) as JSON")
     group.add_argument("--no-metrics", action="store_true",
-                       help="do not score the result (style/content distances, SSIM, PSNR) at the end")
+                       help="do not score the result at the end (colour and random-texture distances to the style, "
+                            "SSIM to the content; style/content distances on vgg16_hed)")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     group = parser.add_argument_group("checkpoints")
     group.add_argument("--checkpoint-dir",
@@ -163,10 +164,26 @@ def run(args):
     print(f"wrote {os.fspath(path)}  ({info['steps']} steps, {info['seconds']:.1f} s{resumed}, backbone "
           f"{info['backbone']})  {summary}")
     if info.get("metrics"):
-        scores = info["metrics"]
-        shown = "  ".join(f"{key} {value:.4g}" for key, value in scores.items() if key != "network")
-        print(f"metrics on {scores.get('network', 'pixels')}: {shown}")
+        for line in metrics_lines(info["metrics"], info["backbone"]):
+            print(line)
     return 0
+
+
+def metrics_lines(scores, backbone):
+    """The final metrics as lines: the measures that use no trained network first, then the distances on the
+    feature network, flagged when that is a network the run optimized (those values are what the optimizer drove
+    down, no evidence of quality)."""
+    from tfstyle.metrics import PIXEL_METRICS
+
+    independent = "  ".join(f"{key} {value:.4g}" for key, value in scores.items() if key in PIXEL_METRICS)
+    network = "  ".join(f"{key} {value:.4g}" for key, value in scores.items()
+                        if key not in PIXEL_METRICS and key != "network")
+    lines = [f"metrics without a trained network: {independent}"] if independent else []
+    if network:
+        optimized = scores.get("network") in (backbone if isinstance(backbone, dict) else (backbone,))
+        caveat = " (the network this run optimized: no evidence of quality)" if optimized else ""
+        lines.append(f"metrics on {scores.get('network')}{caveat}: {network}")
+    return lines
 
 
 def default_checkpoint_dir(output):
