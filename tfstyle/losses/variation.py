@@ -30,8 +30,8 @@ class TotalVariationLoss(keras.losses.Loss):
     """Total variation of the predicted image as a Keras loss; `y_true` is ignored (pass None).
 
     `loss(None, image)` reduces `total_variation(image)` (B,) over the batch (mean by default). The value is a mean
-    over neighbour pairs; jcjohnson/neural-style's `½ Σ (Δx² + Δy²)` is about `H·W·C/2` times larger (see
-    `tfstyle.ops.total_variation`).
+    over neighbour pairs; jcjohnson/neural-style's `½ Σ (Δx² + Δy²)` on its 0–255 image is about
+    `255²·C·(H−1)(W−1)/2` times larger (see `tfstyle.ops.total_variation`).
 
     Args:
         name: name of the loss.

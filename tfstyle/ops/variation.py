@@ -10,10 +10,11 @@ def total_variation(image):
     horizontal pairs and `Δy = I[h+1, w, c] − I[h, w, c]` over the n_y = (H−1)·W·C vertical pairs. A direction with
     no pairs (W = 1 or H = 1) contributes 0. Being a mean, the value does not grow with the image size.
 
-    Deviation from the ports: jcjohnson/neural-style uses the sum `½ Σ (Δx² + Δy²)` (over the (H−1)×(W−1) top-left
-    block). For an image of H×W×C values that sum is about `½·H·W·C·TV` (equal up to the border pairs), so a TV
-    weight `w` from that port corresponds to `w·H·W·C/2` here. We take means so that the weight carries over between
-    image sizes.
+    Deviation from the ports: jcjohnson/neural-style uses the sum `½ Σ (Δx² + Δy²)` over the (H−1)×(W−1) top-left
+    block of its image in Caffe units (0–255), i.e. `½·255²` times that sum on the [0, 1] image, which is about
+    `½·255²·C·(H−1)(W−1)·TV` (equal up to the border pairs). So a TV weight `w` from that port corresponds to
+    `w·255²·C·(H−1)(W−1)/2` here (`tfstyle.optimize.presets.neural_style_objective` derives it and bounds the border
+    difference). We take means so that the weight carries over between image sizes.
 
     Args:
         image: images, shape (B, H, W, C).
