@@ -37,7 +37,7 @@ DEFAULTS = {
 MEMORY_BUDGET = 0.7
 LBFGS_MEMORY = 20  # correction pairs L-BFGS keeps, unless memory is short
 MIN_LBFGS_MEMORY = 3
-INITS = ("content", "noise", "style")
+INITS = ("content", "palette", "noise", "style")
 # The final report's metrics are computed on copies of at most this long side (see `_metrics`).
 REPORT_SIZE = 512
 # Options recorded with a TensorBoard run (the images themselves are logged as images).
@@ -625,6 +625,10 @@ def _initial_image(init, content_image, style_image, seed):
     height, width = content_image.shape[:2]
     if isinstance(init, str) and init == "content":
         return content_image
+    if isinstance(init, str) and init == "palette":
+        from tfstyle.ops.colour import match_histograms
+
+        return match_histograms(content_image, style_image)
     if isinstance(init, str) and init == "noise":
         return np.random.default_rng(seed).uniform(0.0, 1.0, content_image.shape).astype(np.float32)
     if isinstance(init, str) and init == "style":
