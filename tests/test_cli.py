@@ -467,3 +467,21 @@ def test_ctrl_c_saves_then_resume_continues(tmp_path, images):
                              env={**os.environ, "TFSTYLE_OFFLINE": "1"})
     assert resumed.returncode == 0, resumed.stderr
     assert f"({stopped + 3} steps, " in resumed.stdout and f"resumed at step {stopped}" in resumed.stdout
+
+
+def test_stylize_style_loss_choices_are_the_registered_losses():
+    from tfstyle.cli.stylize import STYLE_LOSSES
+    from tfstyle.losses import STYLE_LOSSES as registered
+
+    assert STYLE_LOSSES == tuple(registered)
+
+
+def test_metrics_lines_flag_the_network_the_run_optimized():
+    from tfstyle.cli.stylize import metrics_lines
+
+    scores = {"network": "vgg16_hed", "style_gram": 0.1, "colour": 2.0, "texture": 0.05}
+    assert metrics_lines(scores, "vgg16_hed") == [
+        "metrics without a trained network: colour 2  texture 0.05",
+        "metrics on vgg16_hed (the network this run optimized: no evidence of quality): style_gram 0.1"]
+    assert metrics_lines(scores, {"vgg16_hed": 1.0, "vgg19": 1.0})[1].startswith("metrics on vgg16_hed (the network")
+    assert metrics_lines(scores, "vgg19")[1] == "metrics on vgg16_hed: style_gram 0.1"

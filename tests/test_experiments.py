@@ -95,7 +95,7 @@ def test_compare_style_losses_rows_and_grid(metrics):
     assert list(result.rows[0]) == ["content", "style", "style_loss", *SCORE_KEYS]
     assert all(np.isfinite(row[key]) for row in result.rows for key in SCORE_KEYS)
     assert result.columns == ["content", "style", *experiments.STYLE_LOSSES]
-    assert result.grid().shape == grid_shape(1, 7)
+    assert result.grid().shape == grid_shape(1, 2 + len(experiments.STYLE_LOSSES))
 
 
 def test_markdown_table_golden():

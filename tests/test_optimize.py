@@ -280,3 +280,46 @@ def test_stylize_logs_to_tensorboard(tmp_path):
                                result.history["style/block1_conv1"], rtol=1e-6)
     tags = read_tags(tmp_path)
     assert "image" in tags["images"] and "options" in tags["text"]
+
+
+def test_palette_init_is_the_content_in_the_style_colours():
+    from tfstyle.ops.colour import match_histograms
+    from tfstyle.optimize.stylize import _initial_image
+
+    rng = np.random.default_rng(0)
+    content, style = rng.random((12, 16, 3)).astype(np.float32), rng.random((20, 20, 3)).astype(np.float32) ** 3
+    np.testing.assert_array_equal(_initial_image("palette", content, style, 0), match_histograms(content, style))
+    moved = _initial_image("palette", content, style, 0)
+    # the style's darker palette, the content's arrangement
+    assert abs(moved.mean() - style.mean()) < 0.02 < abs(content.mean() - style.mean())
+    assert np.corrcoef(moved[..., 0].ravel(), content[..., 0].ravel())[0, 1] > 0.85
+
+
+def test_loss_defaults_per_backbone():
+    from tfstyle.optimize.presets import neural_style_objective
+    from tfstyle.optimize.stylize import LOSS_DEFAULTS, _loss_options
+
+    hed = _loss_options({"vgg16_hed": 1.0}, None, None, None, None, None, None)
+    assert (hed.content_weight, hed.style_weight, hed.normalize) == (3.0, 10.0, True)
+    assert hed.content_layers == LOSS_DEFAULTS["vgg16_hed"]["content_layers"] and hed.tv_weight(64, 64) == 0.1
+    chosen = _loss_options({"vgg16_hed": 1.0}, 0.5, 2.0, 0.0, False, ["block4_conv2"], None)
+    assert (chosen.content_weight, chosen.style_weight, chosen.normalize) == (0.5, 2.0, False)
+    assert chosen.content_layers == ["block4_conv2"] and chosen.tv_weight(64, 64) == 0.0
+    other = _loss_options({"vgg16": 1.0}, None, None, None, None, None, None)
+    assert (other.content_weight, other.style_weight, other.content_layers) == (1.0, 10.0, None)
+    mixed = _loss_options({"vgg19": 1.0, "inception_v3": 1e3}, None, None, None, None, None, None)
+    assert mixed.normalize and mixed.content_weight == 1.0
+    # vgg19: neural-style's objective, its weights read in its units, the TV weight per level size
+    ns = _loss_options({"vgg19": 1.0}, 2.5, None, None, None, None, None)
+    expected = neural_style_objective(384, 512, content_weight=2.5)
+    assert not ns.normalize and ns.content_weight == expected["content_weight"]
+    assert ns.style_weight == expected["style_weight"] and ns.style_layers == expected["style_layers"]
+    assert ns.tv_weight(384, 512) == expected["tv_weight"] > ns.tv_weight(192, 256)
+    assert _loss_options({"vgg19": 1.0}, None, None, None, True, None, None).normalize
+
+
+def test_vgg19_runs_neural_style_objective():
+    result = tfstyle.stylize(np.random.default_rng(0).random((48, 64, 3)), "sample:waves", size=64, steps=2,
+                             backbone="vgg19", weights=None, progress=False, verbose=False)
+    assert set(result.history) >= {"content/block4_conv2", "style/block1_conv1", "tv"}
+    assert result.info["steps"] == 2

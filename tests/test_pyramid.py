@@ -6,7 +6,7 @@ import pytest
 import tfstyle
 from tfstyle.errors import OptionError
 from tfstyle.optimize import Callback, StepInfo
-from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
+from tfstyle.optimize.pyramid import LevelCallback, default_schedule, level_steps, pyramid_sizes, schedule_steps
 
 
 @pytest.mark.parametrize("size,sizes,expected", [
@@ -137,3 +137,49 @@ def test_pyramid_checks_the_coarsest_level_first():
     with pytest.raises(OptionError, match=r"the output is 16x12 pixels at pyramid size 16 but vgg16 needs at least "
                                           r"32 on each side; increase size"):
         tfstyle.stylize(smooth(48, 64, 0), smooth(64, 64, 1), sizes=[16, 64], steps=1, **TINY)
+
+
+@pytest.mark.parametrize("size,sizes,steps", [
+    (100, [100], [200]),
+    (255, [255], [200]),
+    (256, [128, 256], [200, 30]),
+    (512, [128, 256, 512], [200, 100, 30]),
+    (700, [175, 350, 700], [200, 100, 30]),
+    (2048, [128, 256, 512, 1024, 2048], [200, 100, 50, 30, 30]),
+])
+def test_default_schedule(size, sizes, steps):
+    assert default_schedule(size) == (sizes, steps)
+    assert schedule_steps(len(sizes)) == steps
+
+
+def test_stylize_runs_the_default_schedule_unless_steps_or_sizes_are_given(monkeypatch):
+    from tfstyle.optimize import pyramid
+
+    monkeypatch.setattr(pyramid, "SCHEDULE_COARSE_SIZE", 40)
+    monkeypatch.setattr(pyramid, "SCHEDULE_COARSE_STEPS", 3)
+    monkeypatch.setattr(pyramid, "SCHEDULE_FINE_STEPS", 1)
+    content, style = smooth(48, 64, 0), smooth(64, 64, 1)
+    default = tfstyle.stylize(content, style, size=96, **TINY)
+    assert default.info["sizes"] == [48, 96] and default.info["level_steps"] == [3, 1]
+    # sizes without steps: the schedule's steps for that many levels; steps without sizes: one level, as neural-style
+    levels = tfstyle.stylize(content, style, sizes=[48, 56, 64], **TINY)
+    assert levels.info["sizes"] == [48, 56, 64] and levels.info["level_steps"] == [3, 1, 1]
+    single = tfstyle.stylize(content, style, size=64, steps=2, **TINY)
+    assert single.info["sizes"] == [64] and single.info["level_steps"] == [2]
+
+
+def test_progress_bar_advances_by_cost_across_levels():
+    import io
+
+    from tfstyle.optimize.callbacks import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(file=stream, step_costs=[1, 1, 4, 4])  # two cheap steps, then two 4× dearer ones
+    bar.on_begin(4)
+    done = []
+    for step in range(1, 5):
+        bar.on_step(StepInfo(step, 4, {"total": 1.0}, 0.0, lambda: None))
+        done.append(bar.bar.n)
+    bar.on_end(None, "done")
+    np.testing.assert_allclose(done, [0.1, 0.2, 0.6, 1.0])
+    assert "step=4/4" in stream.getvalue()

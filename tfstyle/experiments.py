@@ -42,6 +42,7 @@ STYLE_LOSSES = {
     "mmd_poly": ("mmd", "poly"),
     "mmd_gaussian": ("mmd", "gaussian"),
     "meanstd": ("meanstd", None),
+    "sw": ("sw", None),
 }
 NO_WEIGHTS = "no weights here"
 # the scores of every table, computed by `StyleMetrics.evaluate` (`content` renamed `content_distance`)
@@ -294,7 +295,7 @@ def write_outputs(result, grid_path, table_path, title, command, quality=88):
 
     info = result.info
     lines = [f"## {title}", "", f"`{command}`", "",
-             f"size {info['size']} px, {info['steps']} steps, weights {info['weights']!r}, metric network "
+             f"size {info['size']} px, {_steps_text(info['steps'])}, weights {info['weights']!r}, metric network "
              f"{info['metric_network']}, total {info['seconds']:.0f} s", ""]
     if info["weights"] is None:
         lines[-1:] = ["**Random weights: this checks the mechanics only; the images and numbers mean nothing.**",
@@ -313,6 +314,10 @@ def write_outputs(result, grid_path, table_path, title, command, quality=88):
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _steps_text(steps):
+    return "the default coarse-to-fine schedule" if steps is None else f"{steps} steps"
 
 
 def label(source):

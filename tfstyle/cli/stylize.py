@@ -4,7 +4,10 @@ import os
 import sys
 
 from tfstyle.cli import parsing
-from tfstyle.optimize.stylize import DEFAULTS, INITS
+from tfstyle.optimize.stylize import DEFAULTS, INITS, LOSS_DEFAULTS
+
+# the style losses `tfstyle.losses.STYLE_LOSSES` registers (listed here so that --help needs no TensorFlow)
+STYLE_LOSSES = ("gram", "mmd", "meanstd", "sw")
 
 EXIT_INTERRUPTED = 130
 EXIT_DIVERGED = 1
@@ -22,12 +25,15 @@ def add_parser(subparsers):
     group.add_argument("--size", type=parsing.positive_int, default=DEFAULTS["size"],
                        help="long side of the output in pixels (default %(default)s)")
     group.add_argument("--steps", type=parsing.steps_choice, default=DEFAULTS["steps"],
-                       help="L-BFGS iterations or Adam steps (default %(default)s); with --sizes, per level or "
-                            "one count per level such as 300,100")
+                       help="L-BFGS iterations or Adam steps. Default: the coarse-to-fine schedule (at 512 px: 200 "
+                            "at 128 px, 100 at 256 px, 30 at 512 px). A number without --sizes runs that many at "
+                            "--size alone, as neural-style; with --sizes, per level or one count per level such as "
+                            "300,100")
     group.add_argument("--sizes", type=parsing.sizes_choice,
                        help="coarse-to-fine pyramid: increasing long sides ending at the output size, e.g. "
                             "256,512,1024 (then --size is ignored), or auto (halve --size down to 256); each level "
-                            "starts from the previous result, upsampled")
+                            "starts from the previous result, upsampled. Default: --size halved down to 128 px "
+                            "unless --steps is a single number")
     group.add_argument("--optimizer", choices=("lbfgs", "adam"), default=DEFAULTS["optimizer"],
                        help="default %(default)s")
     group.add_argument("--learning-rate", type=parsing.positive_float, default=DEFAULTS["learning_rate"],
@@ -39,7 +45,8 @@ def add_parser(subparsers):
     group.add_argument("--tile-overlap", type=parsing.non_negative_int, default=DEFAULTS["tile_overlap"],
                        help="context around each tile in pixels (default %(default)s)")
     group.add_argument("--init", default=DEFAULTS["init"],
-                       help=f"initial image: {', '.join(INITS)} or an image path (default %(default)s)")
+                       help=f"initial image: {', '.join(INITS)} or an image path (default %(default)s: the content "
+                            f"recoloured to the style's histograms)")
     group.add_argument("--seed", type=parsing.non_negative_int, default=DEFAULTS["seed"],
                        help="seed for the noise init and sampling (default %(default)s)")
     group = parser.add_argument_group("network")
@@ -56,14 +63,18 @@ def add_parser(subparsers):
     group.add_argument("--style-layers", type=parsing.layer_choice,
                        help="comma-separated style layers, optionally weighted: block1_conv1:1,block2_conv1:2")
     group = parser.add_argument_group("loss")
-    group.add_argument("--content-weight", type=parsing.non_negative_float, default=DEFAULTS["content_weight"],
-                       help="default %(default)s")
-    group.add_argument("--style-weight", type=parsing.non_negative_float, default=DEFAULTS["style_weight"],
-                       help="default %(default)s")
-    group.add_argument("--tv-weight", type=parsing.non_negative_float, default=DEFAULTS["tv_weight"],
-                       help="total-variation smoothing (default %(default)s)")
-    group.add_argument("--style-loss", choices=("gram", "mmd", "meanstd"), default=DEFAULTS["style_loss"],
-                       help="style statistics to match (default %(default)s)")
+    group.add_argument("--content-weight", type=parsing.non_negative_float,
+                       help=f"default per backbone: {_weights_help('content_weight')}; on vgg19 neural-style's 5 "
+                            f"(its units: neural-style's own objective); lower is more abstract")
+    group.add_argument("--style-weight", type=parsing.non_negative_float,
+                       help=f"default per backbone: {_weights_help('style_weight')}; on vgg19 neural-style's 100")
+    group.add_argument("--tv-weight", type=parsing.non_negative_float,
+                       help=f"total-variation smoothing; default per backbone: {_weights_help('tv_weight')}; on "
+                            f"vgg19 neural-style's 1e-3")
+    group.add_argument("--style-loss", choices=tuple(STYLE_LOSSES), default=DEFAULTS["style_loss"],
+                       help="style statistics to match: gram (Gatys), mmd, meanstd, sw (sliced Wasserstein, "
+                            "Heitz et al. 2021; matches whole feature distributions, about 3x slower) "
+                            "(default %(default)s)")
     group.add_argument("--mmd-kernel", choices=("gaussian", "linear", "poly"), default=DEFAULTS["mmd_kernel"],
                        help="kernel of --style-loss mmd (default %(default)s)")
     group.add_argument("--style-blend-weights", type=parsing.float_list,
@@ -103,6 +114,11 @@ def add_parser(subparsers):
                        help="continue the run saved in the checkpoint folder (same options; --steps may be larger)")
     parser.set_defaults(run=run)
     return parser
+
+
+def _weights_help(key):
+    return ", ".join(f"{'others' if name == 'normalized' else name} {values[key]:g}"
+                     for name, values in reversed(LOSS_DEFAULTS.items()))
 
 
 def run(args):

@@ -15,6 +15,10 @@ from tfstyle.errors import OptionError
 # `sizes="auto"` halves the output size down to this long side (below it, a VGG's deepest style layers see only a
 # few positions and the coarse level teaches little).
 AUTO_MIN_SIZE = 256
+# The default schedule of `stylize` (no `sizes`, no `steps`): see `default_schedule`.
+SCHEDULE_COARSE_SIZE = 128
+SCHEDULE_COARSE_STEPS = 200
+SCHEDULE_FINE_STEPS = 30
 
 
 def pyramid_sizes(size, sizes=None):
@@ -47,6 +51,42 @@ def pyramid_sizes(size, sizes=None):
     if any(later <= earlier for earlier, later in zip(levels, levels[1:])):
         raise OptionError(f"sizes must increase from coarse to fine; received {levels}")
     return levels
+
+
+def default_schedule(size):
+    """The levels and steps of `stylize`'s default run: coarse to fine from `SCHEDULE_COARSE_SIZE`.
+
+    Levels: `size` halved while the result stays ≥ `SCHEDULE_COARSE_SIZE` (512 → 128, 256, 512). Steps:
+    `SCHEDULE_COARSE_STEPS` at the coarsest level, half as many at each finer one, and `SCHEDULE_FINE_STEPS` at the
+    output size (512 → 200, 100, 30), so that most of the work happens where a step is cheap.
+
+    Why start so small: at 128 px a VGG's deepest style layers see most of the image, so the coarse level lays
+    strokes and colour fields at the painting's own scale (a painting seen whole); the finer levels, starting from
+    the upsampled result, add detail and sharpen the content. A run that starts at the output size instead keeps
+    the photo's fine structure and lays a fine texture over it. Sizes below 2 × `SCHEDULE_COARSE_SIZE` run as one
+    level of `SCHEDULE_COARSE_STEPS` steps.
+
+    Returns:
+        `(sizes, steps)`, two lists of ints of the same length.
+
+    Example:
+        >>> default_schedule(512)
+        ([128, 256, 512], [200, 100, 30])
+        >>> default_schedule(1024)
+        ([128, 256, 512, 1024], [200, 100, 50, 30])
+    """
+    levels = [int(size)]
+    while levels[0] // 2 >= SCHEDULE_COARSE_SIZE:
+        levels.insert(0, levels[0] // 2)
+    return levels, schedule_steps(len(levels))
+
+
+def schedule_steps(count):
+    """The default steps of a pyramid of `count` levels (see `default_schedule`)."""
+    if count == 1:
+        return [SCHEDULE_COARSE_STEPS]
+    steps = [max(SCHEDULE_FINE_STEPS, SCHEDULE_COARSE_STEPS // 2 ** level) for level in range(count - 1)]
+    return steps + [SCHEDULE_FINE_STEPS]
 
 
 def level_steps(steps, levels):

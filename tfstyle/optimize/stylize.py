@@ -11,27 +11,38 @@ import numpy as np
 
 from tfstyle.errors import OptionError
 
-# Defaults tuned on real photos and paintings with the normalised losses of `PerceptualLoss` (each term starts
-# near 1): see docs/defaults.md for the runs behind them.
+# Options whose default does not depend on the backbone. `steps` and `sizes` default to the coarse-to-fine schedule
+# of `tfstyle.optimize.pyramid.default_schedule`; the loss weights default per backbone (`LOSS_DEFAULTS`).
 DEFAULTS = {
     "size": 512,
-    "steps": 500,
+    "steps": None,
     "optimizer": "lbfgs",
     "learning_rate": 0.02,
     "backbone": "auto",
     "weights": "default",
     "pooling": "max",
-    "content_weight": 1.0,
-    "style_weight": 10.0,
-    "tv_weight": 1e-1,
     "style_loss": "gram",
     "mmd_kernel": "gaussian",
-    "init": "content",
+    "init": "palette",
     "seed": 0,
     "style_scale": 1.0,
     "tile_size": "auto",
     "tile_overlap": 64,
 }
+# Loss weights per backbone, on the normalised terms of `PerceptualLoss` (each term starts near 1). `vgg16_hed`'s
+# were judged against neural-style's published outputs with measures that use no trained network
+# (docs/neural_style_comparison.md); the other single backbones and weighted mixes share the normalised weights of
+# docs/defaults.md. `vgg19` instead reproduces neural-style's own objective (`NEURAL_STYLE_BACKBONES`).
+LOSS_DEFAULTS = {
+    "normalized": {"content_weight": 1.0, "style_weight": 10.0, "tv_weight": 0.1, "content_layers": None},
+    # a second, shallower content layer keeps the layout that the 128 px start of the default schedule abstracts
+    "vgg16_hed": {"content_weight": 3.0, "style_weight": 10.0, "tv_weight": 0.1,
+                  "content_layers": ("block3_conv2", "block4_conv2")},
+}
+# Backbones whose default objective is jcjohnson/neural-style's (`tfstyle.optimize.presets.neural_style_objective`:
+# raw terms, content 5, style 100, TV 1e-3 in its units, which these backbones' weights then also use), because
+# their ImageNet weights are the Caffe model neural-style runs.
+NEURAL_STYLE_BACKBONES = ("vgg19",)
 # Share of the machine's memory a run may plan to use before `tile_size="auto"` tiles it or L-BFGS keeps fewer
 # corrections.
 MEMORY_BUDGET = 0.7
@@ -64,11 +75,10 @@ class StylizeResult:
 
 def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], optimizer=DEFAULTS["optimizer"],
             learning_rate=DEFAULTS["learning_rate"], backbone=DEFAULTS["backbone"], weights=DEFAULTS["weights"],
-            pooling=DEFAULTS["pooling"], content_weight=DEFAULTS["content_weight"],
-            style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"], content_layers=None,
+            pooling=DEFAULTS["pooling"], content_weight=None, style_weight=None, tv_weight=None, content_layers=None,
             style_layers=None, style_loss=DEFAULTS["style_loss"], mmd_kernel=DEFAULTS["mmd_kernel"],
             init=DEFAULTS["init"], seed=DEFAULTS["seed"], style_blend_weights=None,
-            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=True, style_masks=None,
+            style_scale=DEFAULTS["style_scale"], preserve_colors=None, normalize=None, style_masks=None,
             sizes=None, tile_size=DEFAULTS["tile_size"], tile_overlap=DEFAULTS["tile_overlap"],
             structure=None, structure_weight=0.0, checkpoint_dir=None, checkpoint_every=0, resume=False,
             logdir=None, log_images_every=50, callbacks=(), progress=True, verbose=True, report_metrics=False):
@@ -77,27 +87,38 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     The output image is optimized so that its features on a frozen backbone match the content image's features
     (content layers) and their statistics match the style image's (style layers):
     `L = α L_content + β L_style + γ TV (+ λ_d L_structure)`, each layer term normalised by its target's energy
-    (see `tfstyle.losses.PerceptualLoss`), minimised with L-BFGS or Adam.
+    (see `tfstyle.losses.PerceptualLoss`), minimised with L-BFGS or Adam. On `vgg19` the default objective is
+    neural-style's instead (raw terms; see `normalize`).
+
+    The default run is coarse to fine (`tfstyle.optimize.pyramid.default_schedule`: at 512 px, 200 L-BFGS
+    iterations at 128 px, 100 at 256 px and 30 at 512 px) from the content recoloured to the style's palette: the
+    coarse level lays strokes and colour fields at the painting's scale, the finer levels add the detail.
 
     Args:
         content: content image: path, `"sample:NAME"`, PIL image or array (see `tfstyle.load_image`).
         style: one style image or a list of them.
         size: long side of the output in pixels (the content is resized to it).
         steps: L-BFGS iterations or Adam steps; with `sizes`, at every level, or a list with one count per level.
+            None: the default schedule's (with `sizes` None too, its sizes as well). A number without `sizes` runs
+            that many steps at `size` alone, as neural-style's `-num_iterations` does.
         optimizer: `"lbfgs"` or `"adam"`.
         learning_rate: Adam's step size on the [0, 1] image.
         backbone: registry name, `"auto"` (VGG19 if its ImageNet weights can be had, else `vgg16_hed`), or a
             mapping `{name: weight}` for a weighted multi-backbone loss (e.g. `{"vgg19": 1, "inception_v3": 1e3}`).
         weights: `"default"`, `"imagenet"`, None (random, for tests) or a weights file (single backbone).
         pooling: `"max"` or `"avg"` (VGGs; Gatys et al. used average pooling).
-        content_weight: α.
-        style_weight: β.
-        tv_weight: γ, total-variation smoothing (mean squared neighbour difference of the [0, 1] image).
-        content_layers: layer names or `{name: weight}`; default: the backbone's (VGG: block4_conv2 = relu4_2).
+        content_weight: α; None: the backbone's default (`LOSS_DEFAULTS`; on `vgg19` neural-style's 5).
+        style_weight: β; None: the backbone's default (on `vgg19`, neural-style's 100, in neural-style's units).
+        tv_weight: γ, total-variation smoothing (mean squared neighbour difference of the [0, 1] image); None: the
+            backbone's default (on `vgg19`, neural-style's 1e-3 on its 0–255 sum, converted per level size).
+        content_layers: layer names or `{name: weight}`; default: the backbone's `LOSS_DEFAULTS` entry, else its
+            registry default (VGG: block4_conv2 = relu4_2; vgg16_hed: block3_conv2 and block4_conv2).
         style_layers: same; default VGG: block1_conv1 … block5_conv1 (relu1_1 … relu5_1).
         style_loss: `"gram"`, `"mmd"` or `"meanstd"`.
         mmd_kernel: kernel of the MMD loss: `"gaussian"`, `"linear"` or `"poly"`.
-        init: `"content"`, `"noise"`, `"style"`, or an image (anything `load_image` accepts).
+        init: `"palette"` (the content recoloured to the style's per-channel histograms, the default: the run then
+            starts in the painting's colours), `"content"`, `"noise"`, `"style"`, or an image (anything
+            `load_image` accepts).
         seed: seed of the noise initialisation and of any sampling, for reproducible runs.
         style_blend_weights: one weight per style image (rescaled to sum to 1).
         style_scale: style images are resized to `style_scale × size` on their long side.
@@ -105,7 +126,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             luminance only (content and styles turned grey, styles' luminance matched to the content's, the
             content's chroma put back afterwards); `"histogram"` or `"coral"` recolour the style images to the
             content's colour distribution before the transfer. None: the style's colours.
-        normalize: normalise every layer term by its target's energy (False: the papers' raw values).
+        normalize: normalise every layer term by its target's energy (False: the papers' raw values). None: True,
+            except on the `NEURAL_STYLE_BACKBONES` (`vgg19`), whose default is neural-style's objective: raw terms
+            with the weights of `tfstyle.optimize.presets.neural_style_objective`, so that `content_weight`,
+            `style_weight` and `tv_weight` are read in neural-style's units there. `normalize=True` on `vgg19` uses
+            the normalised terms and weights of the other backbones.
         style_masks: spatial control (Gatys et al. 2017): one mask per style image (anything `load_image`
             accepts; white = the style applies, grey = a soft weight, black = not there), or a single label image
             whose distinct colours, sorted by luminance, are the regions of styles 1…K (with K + 1 colours the
@@ -114,7 +139,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             to the output (see `tfstyle.masks.load_style_masks`); blend weights are then rescaled to a mean of 1,
             so each region gets a single style's strength. Gram and mean/std style losses only.
         sizes: coarse-to-fine pyramid: increasing long sides ending at the output size (e.g. `[256, 512, 1024]`;
-            `size` is then ignored) or `"auto"` (halve `size` down to 256). Each level starts from the previous
+            `size` is then ignored) or `"auto"` (halve `size` down to 256). None: the default schedule when
+            `steps` is None too, else the single level `size`. Each level starts from the previous
             level's result, upsampled; the normalised losses need no reweighting between levels (see
             `tfstyle.optimize.pyramid`).
         tile_size: high resolution: optimize the image in overlapping tiles of this side, with global style
@@ -163,10 +189,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss
     from tfstyle.optimize.callbacks import ProgressBar
     from tfstyle.optimize.loop import optimize_image
-    from tfstyle.optimize.pyramid import LevelCallback, level_steps, pyramid_sizes
+    from tfstyle.optimize.pyramid import LevelCallback
 
     _check_positive(size=size, style_scale=style_scale, learning_rate=learning_rate)
-    _check_non_negative(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
+    _check_non_negative(**{key: value for key, value in dict(content_weight=content_weight, style_weight=style_weight,
+                                                             tv_weight=tv_weight).items() if value is not None},
                         structure_weight=structure_weight)
     structure_network = _structure_network(structure, structure_weight)
     if structure_network is not None:  # runs without the term keep the fingerprint of earlier versions
@@ -190,8 +217,12 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         raise OptionError("content_layers, style_layers and a weights file apply to a single backbone; "
                           "with several backbones each uses its default layers and weights")
 
-    levels = pyramid_sizes(size, sizes)
-    counts = level_steps(steps, levels)
+    loss_options = _loss_options(backbone_weights, content_weight, style_weight, tv_weight, normalize,
+                                 content_layers, style_layers)
+    content_weight, style_weight, normalize = (loss_options.content_weight, loss_options.style_weight,
+                                               loss_options.normalize)
+    content_layers, style_layers = loss_options.content_layers, loss_options.style_layers
+    levels, counts = _schedule(size, sizes, steps)
     content_source = load_image(content)
     style_sources = [load_image(path) for path in styles]
     min_side = max(_spec(name).min_size for name in backbone_weights)
@@ -222,6 +253,10 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
             raise OptionError(f"a style image is {image.shape[1]}x{image.shape[0]} pixels after scaling{at_level} "
                               f"but the backbone needs at least {min_side}; increase size or style_scale")
     final_original, _, final_styles, _ = inputs[-1]
+    tv_weights = [loss_options.tv_weight(*original.shape[:2]) for original, *_ in inputs]
+    # what ran, not what was asked: defaults resolved (per backbone), so a checkpoint of other defaults is refused
+    logged_options.update(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weights[-1],
+                          normalize=normalize, content_layers=content_layers, style_layers=style_layers)
     init_source = _init_source(init)
     checkpoints = _Checkpoints(checkpoint_dir, checkpoint_every, resume, levels,
                                _fingerprint(logged_options, content, styles, style_masks, backbone, init, levels))
@@ -242,9 +277,11 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
 
     structure_term = None if structure_network is None else _StructureTerm(structure_network, normalize)
 
+    level_tv = {"weight": tv_weights[0]}  # the TV weight of the level being optimized (it may depend on its size)
+
     def objective(image):
         terms = criterion(image)
-        terms["tv"] = tv_weight * ops.total_variation(image)[0]
+        terms["tv"] = level_tv["weight"] * ops.total_variation(image)[0]
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         if structure_term is not None:
             terms["structure"] = structure_weight * structure_term(image)
@@ -252,11 +289,15 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         return terms
 
     plans = [_plan_memory(perceptual, original.shape[:2], tile_size, tile_overlap, optimizer, style_loss,
-                          style_masks, tv_weight, structure_network) for original, *_ in inputs]
+                          style_masks, level_tv_weight, structure_network)
+             for (original, *_), level_tv_weight in zip(inputs, tv_weights)]
     if verbose:
         print(plans[-1].describe(), file=sys.stderr)
 
-    user_callbacks = [*([ProgressBar()] if progress else []), *callbacks]
+    # the bar advances by pixels so that its ETA holds across levels whose steps cost 4x more each
+    step_costs = [float(original.shape[0] * original.shape[1]) for (original, *_), count in zip(inputs, counts)
+                  for _ in range(count)]
+    user_callbacks = [*([ProgressBar(step_costs=step_costs)] if progress else []), *callbacks]
     if logdir is not None:
         from tfstyle.logging import TensorBoardLogger
 
@@ -273,6 +314,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     for index, count in enumerate(counts):
         original, content_image, style_images, masks = inputs[index]
         plan = plans[index]
+        level_tv["weight"] = tv_weights[index]
         if plan.tiled is not None:
             level_objective = plan.tiled
             level_objective.set_content(content_image[None])
@@ -328,6 +370,54 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if report_metrics and result.reason in ("done", "converged"):  # not after Ctrl-C: the user wants out
         info["metrics"] = _metrics(image, content_source, style_sources, style_scale)
     return StylizeResult(image, history, info)
+
+
+def _schedule(size, sizes, steps):
+    """The levels and steps of a run: the default schedule when neither is given (see `stylize`)."""
+    from tfstyle.optimize.pyramid import default_schedule, level_steps, pyramid_sizes, schedule_steps
+
+    if sizes is None and steps is None:
+        return default_schedule(size)
+    levels = pyramid_sizes(size, sizes)
+    return levels, (schedule_steps(len(levels)) if steps is None else level_steps(steps, levels))
+
+
+@dataclasses.dataclass
+class _LossOptions:
+    """The loss weights and layers of a run, defaults resolved for its backbone(s); `tv_weight(height, width)`."""
+
+    content_weight: float
+    style_weight: float
+    normalize: bool
+    content_layers: object
+    style_layers: object
+    tv_weight: object
+
+
+def _loss_options(backbones, content_weight, style_weight, tv_weight, normalize, content_layers, style_layers):
+    """Resolve the loss options left at None: neural-style's objective on `NEURAL_STYLE_BACKBONES` (unless
+    `normalize=True`), else the normalised terms with the backbone's `LOSS_DEFAULTS`."""
+    (name,) = backbones if len(backbones) == 1 else (None,)
+    if name in NEURAL_STYLE_BACKBONES and normalize is None:
+        from tfstyle.optimize.presets import neural_style_objective
+
+        chosen = {key: value for key, value in dict(content_weight=content_weight, style_weight=style_weight,
+                                                    tv_weight=tv_weight).items() if value is not None}
+
+        def preset(height, width):
+            return neural_style_objective(max(2, height), max(2, width), backbone=name,
+                                          content_layers=content_layers, style_layers=style_layers, **chosen)
+
+        options = preset(2, 2)  # everything but the TV weight is independent of the size; checks the options
+        return _LossOptions(options["content_weight"], options["style_weight"], False, options["content_layers"],
+                            options["style_layers"], lambda height, width: preset(height, width)["tv_weight"])
+    defaults = LOSS_DEFAULTS.get(name, LOSS_DEFAULTS["normalized"])
+    tv = defaults["tv_weight"] if tv_weight is None else float(tv_weight)
+    return _LossOptions(defaults["content_weight"] if content_weight is None else float(content_weight),
+                        defaults["style_weight"] if style_weight is None else float(style_weight),
+                        True if normalize is None else bool(normalize),
+                        defaults["content_layers"] if content_layers is None else content_layers, style_layers,
+                        lambda height, width: tv)
 
 
 def _structure_network(structure, weight):
