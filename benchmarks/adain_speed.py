@@ -326,11 +326,14 @@ def claim_stylize(args, model, inputs):
     import tfstyle
     from tfstyle.adain import transfer
     from tfstyle.optimize.callbacks import Callback
+    from tfstyle.optimize.pyramid import default_schedule
     from tfstyle.optimize.stylize import DEFAULTS
 
     size, backbone = args.size, args.stylize_backbone
     content, style = inputs.at(size)
-    default_steps = DEFAULTS["steps"]
+    levels, counts = default_schedule(size)
+    # the default run is coarse to fine; its cost in iterations at `size`, a step costing about its pixel count
+    default_steps = max(2, round(sum(count * (level / size) ** 2 for level, count in zip(levels, counts))))
     steps = default_steps if args.stylize_full else args.stylize_steps
     interleaved = min(args.stylize_steps, steps)
     print(f"\n== claim 2, {size} px: tfstyle.stylize (defaults, backbone {backbone}, {DEFAULTS['optimizer']}) "

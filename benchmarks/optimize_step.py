@@ -444,18 +444,19 @@ def _build_objective(ctx, size, jit_compile):
     from tfstyle.losses.perceptual import PerceptualLoss
     from tfstyle.losses.style import GramStyleLoss
     from tfstyle.optimize.loop import compile_objective
-    from tfstyle.optimize.stylize import DEFAULTS
+    from tfstyle.optimize.stylize import LOSS_DEFAULTS
 
     extractor = ctx.extractor()
     content, style = ctx.images(size)
     criterion = PerceptualLoss(extractor, None, None, style_loss=GramStyleLoss(),
-                               content_weight=DEFAULTS["content_weight"], style_weight=DEFAULTS["style_weight"])
+                               content_weight=LOSS_DEFAULTS["vgg16_hed"]["content_weight"],
+                               style_weight=LOSS_DEFAULTS["vgg16_hed"]["style_weight"])
     criterion.set_content(content)
     criterion.set_styles([style])
 
     def objective(image):
         terms = criterion(image)
-        terms["tv"] = DEFAULTS["tv_weight"] * ops.total_variation(image)[0]
+        terms["tv"] = LOSS_DEFAULTS["vgg16_hed"]["tv_weight"] * ops.total_variation(image)[0]
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
 
@@ -478,7 +479,8 @@ def _build_objective(ctx, size, jit_compile):
         with tf.GradientTape() as tape:
             tape.watch(sources)
             terms = criterion(None, features=features)
-            total = terms["content"] + terms["style"] + DEFAULTS["tv_weight"] * ops.total_variation(image)[0]
+            tv = LOSS_DEFAULTS["vgg16_hed"]["tv_weight"] * ops.total_variation(image)[0]
+            total = terms["content"] + terms["style"] + tv
         return total, tape.gradient(total, sources)
 
     def run_losses():
@@ -908,12 +910,13 @@ def report(ctx, results, summaries, ttl, started, machine, command):
                      f"{fmt_ms(s['adam'])} | {fmt_ms(s['lbfgs_setup'])} | {fmt_ms(s['lbfgs_first_step'])} | "
                      f"{fmt_ms(s['lbfgs'])} |")
     if ttl:
-        from tfstyle.optimize.stylize import DEFAULTS
+        from tfstyle.optimize.stylize import DEFAULTS, LOSS_DEFAULTS
 
+        hed = LOSS_DEFAULTS["vgg16_hed"]
         lines += [
             "",
             f"Time to reach the same loss at {ttl['size']} px (tfstyle defaults: init {DEFAULTS['init']}, content "
-            f"weight {DEFAULTS['content_weight']:g}, style {DEFAULTS['style_weight']:g}, TV {DEFAULTS['tv_weight']:g}, "
+            f"weight {hed['content_weight']:g}, style {hed['style_weight']:g}, TV {hed['tv_weight']:g}, "
             f"Adam lr {DEFAULTS['learning_rate']:g}). The two runs start from the same image and are advanced "
             "alternately (the one that has used less time takes the next step); a run's seconds are the sum of "
             "its own steps, tracing included. Target = the worse of the two best losses reached (the loss the "
