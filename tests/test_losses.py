@@ -11,6 +11,8 @@ from tfstyle import losses, ops
 from tfstyle.backbones import FeatureExtractor
 from tfstyle.errors import OptionError
 
+from gradients import numerical_gradient, tape_gradient
+
 RNG = np.random.default_rng(99)
 
 
@@ -312,24 +314,6 @@ def test_losses_reduce_over_batch():
 
 
 # --- gradients: central finite differences in float64 against tf.GradientTape ---------------------------------------
-
-
-def numerical_gradient(fn, x, step=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += step
-        minus[index] -= step
-        grad[index] = (float(fn(plus)) - float(fn(minus))) / (2 * step)
-    return grad
-
-
-def tape_gradient(fn, x):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = fn(x)
-    return tape.gradient(value, x).numpy()
 
 
 GRADIENT_CASES = {

@@ -11,6 +11,8 @@ from tfstyle import ops
 from tfstyle.errors import OptionError
 from tfstyle.ops.mmd import _mmd2_kernel_matrices
 
+from gradients import dynamic_spec, numerical_gradient, tape_gradient
+
 RNG = np.random.default_rng(1234)
 
 
@@ -73,29 +75,6 @@ def np_total_variation(image):
         )
         out[n] = (sx / (h * (w - 1) * c) if w > 1 else 0.0) + (sy / ((h - 1) * w * c) if h > 1 else 0.0)
     return out
-
-
-def dynamic_spec(channels, dtype=tf.float32):
-    return tf.TensorSpec([None, None, None, channels], dtype)
-
-
-def numerical_gradient(fn, x, step=1e-6):
-    """Central finite differences of a scalar function of a float64 array."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += step
-        minus[index] -= step
-        grad[index] = (float(fn(plus)) - float(fn(minus))) / (2 * step)
-    return grad
-
-
-def tape_gradient(fn, x):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = fn(x)
-    return tape.gradient(value, x).numpy()
 
 
 # --- gram_matrix ----------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import tensorflow as tf
 
 from tfstyle import ops
 
+from gradients import dynamic_spec, numerical_gradient, tape_gradient
+
 RNG = np.random.default_rng(2021)
 
 
@@ -28,29 +30,6 @@ def np_sliced_wasserstein(x, y, directions):
                 total += (px[i] - py[((2 * i + 1) * big_n) // (2 * m)]) ** 2
         out.append(total / (count * m))
     return np.array(out)
-
-
-def dynamic_spec(channels, dtype=tf.float32):
-    return tf.TensorSpec([None, None, None, channels], dtype)
-
-
-def numerical_gradient(fn, x, step=1e-6):
-    """Central finite differences of a scalar function of a float64 array."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += step
-        minus[index] -= step
-        grad[index] = (float(fn(plus)) - float(fn(minus))) / (2 * step)
-    return grad
-
-
-def tape_gradient(fn, x):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = fn(x)
-    return tape.gradient(value, x).numpy()
 
 
 # --- projection_directions ------------------------------------------------------------------------------------------
