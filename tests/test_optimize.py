@@ -288,8 +288,8 @@ def test_palette_init_is_the_content_in_the_style_colours():
 
     rng = np.random.default_rng(0)
     content, style = rng.random((12, 16, 3)).astype(np.float32), rng.random((20, 20, 3)).astype(np.float32) ** 3
-    np.testing.assert_array_equal(_initial_image("palette", content, style, 0), match_histograms(content, style))
-    moved = _initial_image("palette", content, style, 0)
+    np.testing.assert_array_equal(_initial_image("palette", content, [style], 0), match_histograms(content, style))
+    moved = _initial_image("palette", content, [style], 0)
     # the style's darker palette, the content's arrangement
     assert abs(moved.mean() - style.mean()) < 0.02 < abs(content.mean() - style.mean())
     assert np.corrcoef(moved[..., 0].ravel(), content[..., 0].ravel())[0, 1] > 0.85
@@ -323,3 +323,19 @@ def test_vgg19_runs_neural_style_objective():
                              backbone="vgg19", weights=None, progress=False, verbose=False)
     assert set(result.history) >= {"content/block4_conv2", "style/block1_conv1", "tv"}
     assert result.info["steps"] == 2
+
+
+def test_palette_init_with_style_masks_recolours_each_region_only():
+    from tfstyle.ops.colour import match_histograms
+    from tfstyle.optimize.stylize import _initial_image
+
+    rng = np.random.default_rng(1)
+    content = rng.random((8, 10, 3)).astype(np.float32)
+    styles = [rng.random((9, 9, 3)).astype(np.float32) ** 3, 1 - rng.random((9, 9, 3)).astype(np.float32) ** 3]
+    masks = np.zeros((2, 8, 10), np.float32)
+    masks[0, :, :4], masks[1, :, 4:7] = 1.0, 0.5  # columns 7-9 are in no region
+    image = _initial_image("palette", content, styles, 0, masks)
+    np.testing.assert_allclose(image[:, :4], match_histograms(content, styles[0])[:, :4], atol=1e-6)
+    np.testing.assert_allclose(image[:, 4:7], 0.5 * match_histograms(content, styles[1])[:, 4:7]
+                               + 0.5 * content[:, 4:7], atol=1e-6)
+    np.testing.assert_array_equal(image[:, 7:], content[:, 7:])

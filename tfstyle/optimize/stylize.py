@@ -326,7 +326,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
                 structure_term.set_content(content_image[None])
             level_objective = objective
         if image is None:
-            init_image = _initial_image(init_source, content_image, style_images[0], seed)
+            init_image = _initial_image(init_source, content_image, style_images, seed, masks)
         else:  # the previous level's result, upsampled
             init_image = resize_image(image, size=content_image.shape[:2])
         last = index == len(levels) - 1
@@ -708,17 +708,28 @@ def _init_source(init):
     return load_image(init)
 
 
-def _initial_image(init, content_image, style_image, seed):
-    """The first level's starting image from an `_init_source` value."""
+def _initial_image(init, content_image, style_images, seed, masks=None):
+    """The first level's starting image from an `_init_source` value.
+
+    `"palette"` recolours the content to the first style's histograms, or with style masks (K, H, W) each style's
+    region to that style's histograms (`Σ_k m_k · palette_k + (1 − Σ_k m_k) · content`), so that areas no mask
+    covers start, and stay, as the content.
+    """
     from tfstyle.io import resize_image
 
     height, width = content_image.shape[:2]
+    style_image = style_images[0]
     if isinstance(init, str) and init == "content":
         return content_image
     if isinstance(init, str) and init == "palette":
         from tfstyle.ops.colour import match_histograms
 
-        return match_histograms(content_image, style_image)
+        if masks is None:
+            return match_histograms(content_image, style_image)
+        weights = np.clip(np.asarray(masks, np.float32), 0.0, 1.0)[..., None]
+        recoloured = sum(weight * match_histograms(content_image, style)
+                         for weight, style in zip(weights, style_images))
+        return (recoloured + np.clip(1.0 - weights.sum(axis=0), 0.0, 1.0) * content_image).astype(np.float32)
     if isinstance(init, str) and init == "noise":
         return np.random.default_rng(seed).uniform(0.0, 1.0, content_image.shape).astype(np.float32)
     if isinstance(init, str) and init == "style":
