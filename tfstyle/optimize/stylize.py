@@ -117,7 +117,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
         style_loss: `"gram"`, `"mmd"` or `"meanstd"`.
         mmd_kernel: kernel of the MMD loss: `"gaussian"`, `"linear"` or `"poly"`.
         init: `"palette"` (the content recoloured to the style's per-channel histograms, the default: the run then
-            starts in the painting's colours), `"content"`, `"noise"`, `"style"`, or an image (anything
+            starts in the painting's colours; with several styles the first one's, with style masks each region's
+            own and the content outside every mask), `"content"`, `"noise"`, `"style"`, or an image (anything
             `load_image` accepts).
         seed: seed of the noise initialisation and of any sampling, for reproducible runs.
         style_blend_weights: one weight per style image (rescaled to sum to 1).
