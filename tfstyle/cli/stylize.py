@@ -21,6 +21,17 @@ def add_parser(subparsers):
     parser.add_argument("content", help="content image (path or sample:NAME)")
     parser.add_argument("style", nargs="+", help="style image(s)")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
+    _add_optimization_arguments(parser)
+    _add_network_arguments(parser)
+    _add_loss_arguments(parser)
+    _add_output_arguments(parser)
+    _add_checkpoint_arguments(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _add_optimization_arguments(parser):
+    """Size, steps, pyramid, optimizer, tiling, init and seed."""
     group = parser.add_argument_group("size and optimization")
     group.add_argument("--size", type=parsing.positive_int, default=DEFAULTS["size"],
                        help="long side of the output in pixels (default %(default)s)")
@@ -49,6 +60,10 @@ def add_parser(subparsers):
                             f"recoloured to the style's histograms)")
     group.add_argument("--seed", type=parsing.non_negative_int, default=DEFAULTS["seed"],
                        help="seed for the noise init and sampling (default %(default)s)")
+
+
+def _add_network_arguments(parser):
+    """Backbone, weights, pooling and layers."""
     group = parser.add_argument_group("network")
     group.add_argument("--backbone", type=parsing.backbone_choice, default=DEFAULTS["backbone"],
                        help="auto, vgg19, vgg16, vgg16_hed, inception_v3, resnet50, nasnet_mobile, or weighted "
@@ -62,6 +77,10 @@ def add_parser(subparsers):
                        help="comma-separated content layers, optionally weighted: block4_conv2 or a:1,b:2")
     group.add_argument("--style-layers", type=parsing.layer_choice,
                        help="comma-separated style layers, optionally weighted: block1_conv1:1,block2_conv1:2")
+
+
+def _add_loss_arguments(parser):
+    """Loss weights, style loss, blending, masks, colours and the structure term."""
     group = parser.add_argument_group("loss")
     group.add_argument("--content-weight", type=parsing.non_negative_float,
                        help=f"default per backbone: {_weights_help('content_weight')}; on vgg19 neural-style's 5 "
@@ -91,6 +110,10 @@ def add_parser(subparsers):
     parsing.add_structure_arguments(parser, "structure (depth-aware style transfer, Liu et al. 2017)",
                                     weight_help="required with --structure; normalised like the other terms, so "
                                                 "1 weighs it like one content layer")
+
+
+def _add_output_arguments(parser):
+    """Printing, saving, TensorBoard, report and metrics."""
     group = parser.add_argument_group("output")
     group.add_argument("--print-every", type=parsing.non_negative_int, default=0,
                        help="print the losses every N steps (0: never; the progress bar shows them live)")
@@ -105,6 +128,10 @@ def add_parser(subparsers):
                        help="do not score the result at the end (colour and random-texture distances to the style, "
                             "SSIM to the content; style/content distances on vgg16_hed)")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_checkpoint_arguments(parser):
+    """Checkpoints and resume."""
     group = parser.add_argument_group("checkpoints")
     group.add_argument("--checkpoint-dir",
                        help="folder for checkpoints (default: OUTPUT's name + .checkpoint); Ctrl-C always saves one")
@@ -112,8 +139,6 @@ def add_parser(subparsers):
                        help="also save a checkpoint every N steps (default 0: only on Ctrl-C)")
     group.add_argument("--resume", action="store_true",
                        help="continue the run saved in the checkpoint folder (same options; --steps may be larger)")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def _weights_help(key):

@@ -401,8 +401,8 @@ class SlicedWassersteinStyleLoss(FeatureComparisonLoss):
     L-BFGS's line search and exact resume need. With K = C directions a full basis of the feature space is matched,
     which constrains every channel's marginal in that basis.
 
-    Cost: one sort of the M×K projections per layer and step (O(M·K·log M)); with K = C about 0.1 s at relu1_1 of a
-    256 px image on 2 CPU cores.
+    Cost: one sort of the M×K projections per layer and step, O(M·K·log M), on top of the Gram loss's O(M·C²)
+    matrix product; the sort dominates at the shallow, large layers (measured: docs/defaults.md).
 
     Style masks are not supported (a masked sort would need weighted quantiles); use Gram or mean/std with masks.
 

@@ -187,8 +187,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     from tfstyle import ops
     from tfstyle.io import load_image, resize_image
     from tfstyle.ops import colour
-    from tfstyle.losses.perceptual import MultiBackboneLoss, PerceptualLoss
-    from tfstyle.optimize.callbacks import ProgressBar
+    from tfstyle.losses.perceptual import MultiBackboneLoss
     from tfstyle.optimize.loop import optimize_image
     from tfstyle.optimize.pyramid import LevelCallback
 
@@ -200,14 +199,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if structure_network is not None:  # runs without the term keep the fingerprint of earlier versions
         logged_options.update(structure=structure_network.spec or structure_network.name,
                               structure_weight=float(structure_weight))
-    styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    if not styles:
-        raise OptionError("need at least one style image")
-    if style_blend_weights is not None and len(style_blend_weights) != len(styles):
-        raise OptionError(f"got {len(style_blend_weights)} style blend weights for {len(styles)} style images")
-    if style_blend_weights is not None and (min(style_blend_weights) < 0 or sum(style_blend_weights) <= 0):
-        raise OptionError(f"style blend weights must be non-negative with a positive sum; "
-                          f"received {list(style_blend_weights)}")
+    styles = _style_list(style, style_blend_weights)
 
     if preserve_colors is not None and preserve_colors not in colour.COLOR_MODES:
         raise OptionError(f"unknown preserve_colors {preserve_colors!r}; choose one of: "
@@ -265,15 +257,9 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if verbose and reason:  # only once the inputs are known to be good: an error stays a single line
         print(reason, file=sys.stderr)
 
-    style_loss_fn = _style_loss(style_loss, mmd_kernel, seed)
-    perceptual = {}
-    for name in backbone_weights:
-        extractor_layers = _layers(name, content_layers, style_layers)
-        extractor = _extractor(name, weights, pooling, extractor_layers)
-        perceptual[name] = PerceptualLoss(extractor, content_layers, style_layers, style_loss=style_loss_fn,
-                                          content_weight=content_weight, style_weight=style_weight,
-                                          normalize=normalize)
-    criterion = (perceptual[name] if len(perceptual) == 1
+    perceptual = _perceptual_losses(backbone_weights, weights, pooling, content_layers, style_layers,
+                                    _style_loss(style_loss, mmd_kernel, seed), content_weight, style_weight, normalize)
+    criterion = (next(iter(perceptual.values())) if len(perceptual) == 1
                  else MultiBackboneLoss(perceptual, backbone_weights))
 
     structure_term = None if structure_network is None else _StructureTerm(structure_network, normalize)
@@ -295,20 +281,10 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if verbose:
         print(plans[-1].describe(), file=sys.stderr)
 
-    # the bar advances by pixels so that its ETA holds across levels whose steps cost 4x more each
-    step_costs = [float(original.shape[0] * original.shape[1]) for (original, *_), count in zip(inputs, counts)
-                  for _ in range(count)]
-    user_callbacks = [*([ProgressBar(step_costs=step_costs)] if progress else []), *callbacks]
+    user_callbacks = [*([_progress_bar(inputs, counts)] if progress else []), *callbacks]
     if logdir is not None:
-        from tfstyle.logging import TensorBoardLogger
-
-        options = dict(logged_options)
-        options["backbone"] = backbone if isinstance(backbone, str) else ",".join(f"{k}:{v:g}" for k, v in
-                                                                                  backbone.items())
-        options["resolved_backbone"] = ",".join(backbone_weights)
-        options["init"] = init if isinstance(init, str) else "an image"
-        user_callbacks.append(TensorBoardLogger(logdir, images_every=log_images_every, options=options,
-                                                content=final_original, style=final_styles[0]))
+        user_callbacks.append(_tensorboard_logger(logdir, log_images_every, logged_options, backbone,
+                                                  backbone_weights, init, final_original, final_styles[0]))
     level_callbacks = [LevelCallback(callback, sum(counts)) for callback in user_callbacks]
 
     image, history, steps_done, seconds, resumed_from = None, {}, 0, 0.0, 0
@@ -371,6 +347,53 @@ def stylize(content, style, *, size=DEFAULTS["size"], steps=DEFAULTS["steps"], o
     if report_metrics and result.reason in ("done", "converged"):  # not after Ctrl-C: the user wants out
         info["metrics"] = _metrics(image, content_source, style_sources, style_scale)
     return StylizeResult(image, history, info)
+
+
+def _style_list(style, blend_weights):
+    """`style` as a list of style images, checked against the blend weights."""
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise OptionError("need at least one style image")
+    if blend_weights is not None and len(blend_weights) != len(styles):
+        raise OptionError(f"got {len(blend_weights)} style blend weights for {len(styles)} style images")
+    if blend_weights is not None and (min(blend_weights) < 0 or sum(blend_weights) <= 0):
+        raise OptionError(f"style blend weights must be non-negative with a positive sum; "
+                          f"received {list(blend_weights)}")
+    return styles
+
+
+def _perceptual_losses(backbones, weights, pooling, content_layers, style_layers, style_loss, content_weight,
+                       style_weight, normalize):
+    """`{backbone: PerceptualLoss}`, each on a cached extractor pruned to the layers it reads."""
+    from tfstyle.losses.perceptual import PerceptualLoss
+
+    losses = {}
+    for name in backbones:
+        extractor = _extractor(name, weights, pooling, _layers(name, content_layers, style_layers))
+        losses[name] = PerceptualLoss(extractor, content_layers, style_layers, style_loss=style_loss,
+                                      content_weight=content_weight, style_weight=style_weight, normalize=normalize)
+    return losses
+
+
+def _progress_bar(inputs, counts):
+    """The progress bar of a run; it advances by pixels so that its ETA holds across levels whose steps cost 4×
+    more each."""
+    from tfstyle.optimize.callbacks import ProgressBar
+
+    return ProgressBar(step_costs=[float(original.shape[0] * original.shape[1])
+                                   for (original, *_), count in zip(inputs, counts) for _ in range(count)])
+
+
+def _tensorboard_logger(logdir, images_every, logged_options, backbone, backbones, init, content, style):
+    """The TensorBoard callback of a run, with its options as they were asked for and resolved."""
+    from tfstyle.logging import TensorBoardLogger
+
+    options = dict(logged_options)
+    options["backbone"] = backbone if isinstance(backbone, str) else ",".join(f"{k}:{v:g}" for k, v in
+                                                                              backbone.items())
+    options["resolved_backbone"] = ",".join(backbones)
+    options["init"] = init if isinstance(init, str) else "an image"
+    return TensorBoardLogger(logdir, images_every=images_every, options=options, content=content, style=style)
 
 
 def _schedule(size, sizes, steps):
